@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of basalt-server ($BASALT_SERVER) and redis-server.
+
+Three sections, each run against both servers in the same invocation:
+  throughput  server pinned to CPU 0, redis-benchmark pinned to CPU 1,
+              -c 50 -r 100000, every test at pipeline 1 and 16; the servers are
+              interleaved and each cell is the median of --repeats runs.
+              Also server CPU seconds per million requests (/proc/PID/stat).
+  memory      fresh servers, load --keys keys "key:%012d" with 16-byte values
+              via redis-cli --pipe; bytes/key from INFO used_memory and RSS.
+  io-threads  unpinned, basalt --io-threads 2 vs plain redis, redis-benchmark
+              --threads 2, SET and GET at pipeline 1 and 16 (2x the requests;
+              ops/s from wall time, as redis-benchmark --threads counts time
+              in 250 ms steps).
+
+Usage: bench/bench.py [--quick] [--only SET,GET] [--servers basalt,redis]
+                      [--requests N] [--repeats N] [--sections throughput,memory,io-threads]
+Results are printed and written as JSON to build/bench-results.json.
+"""
+
+import argparse
+import csv
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.resp import RawClient  # noqa: E402
+from tests.servers import REDIS_SERVER, basalt_path, start_server  # noqa: E402
+
+# Name shown -> redis-benchmark arguments: "-t <test>" for its built-in tests,
+# or a command line using __rand_int__ (e.g. ["ZADD", "z", "__rand_int__", "m:__rand_int__"]).
+TESTS = {
+    "PING": ["-t", "ping_mbulk"],
+    "SET": ["-t", "set"],
+    "GET": ["-t", "get"],
+    "INCR": ["-t", "incr"],
+    "MSET": ["-t", "mset"],
+    # "LPUSH": ["-t", "lpush"],
+    # "HSET": ["-t", "hset"],
+}
+PIPELINES = [1, 16]
+IO_THREAD_TESTS = ["SET", "GET"]
+PIPELINED_REQUEST_FACTOR = 5  # pipelined runs are that much faster: send more requests
+SERVER_CPU, CLIENT_CPU = "0", "1"
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer requests and keys")
+    ap.add_argument("--requests", type=int, help="requests per run at pipeline 1 (x%d when pipelined)"
+                    % PIPELINED_REQUEST_FACTOR)
+    ap.add_argument("--repeats", type=int, help="runs per cell; the median is reported")
+    ap.add_argument("--keys", type=int, help="keys loaded by the memory section")
+    ap.add_argument("--only", help="comma-separated test names, e.g. SET,GET")
+    ap.add_argument("--servers", default="basalt,redis", help="basalt,redis or just one of them")
+    ap.add_argument("--sections", default="throughput,memory,io-threads")
+    ap.add_argument("--json", default=str(REPO / "build" / "bench-results.json"))
+    a = ap.parse_args()
+    a.requests = a.requests or (30_000 if a.quick else 200_000)
+    a.repeats = a.repeats or 3
+    a.keys = a.keys or (200_000 if a.quick else 1_000_000)
+    a.only = [t.strip().upper() for t in a.only.split(",")] if a.only else list(TESTS)
+    unknown = [t for t in a.only if t not in TESTS]
+    if unknown:
+        ap.error(f"unknown test(s) {unknown}; known: {', '.join(TESTS)}")
+    a.servers = [s.strip() for s in a.servers.split(",")]
+    if not set(a.servers) <= {"basalt", "redis"}:
+        ap.error("--servers takes basalt and/or redis")
+    a.sections = [s.strip() for s in a.sections.split(",")]
+    return a
+
+
+BINARIES = {"basalt": basalt_path, "redis": lambda: REDIS_SERVER}
+started = []
+
+
+def start(name, extra_args=(), pin=False):
+    srv = start_server(BINARIES[name](), extra_args, name=name,
+                       prefix=["taskset", "-c", SERVER_CPU] if pin else ())
+    started.append(srv)
+    return srv
+
+
+def stop(srv):
+    if srv in started:
+        started.remove(srv)
+    for problem in srv.stop():
+        print(problem, file=sys.stderr)
+
+
+def can_pin():
+    try:
+        return {0, 1} <= os.sched_getaffinity(0)
+    except AttributeError:
+        return False
+
+
+def run_benchmark(srv, test, pipeline, requests, pin, threads=None):
+    """One redis-benchmark run. Returns {"rps", "cpu_s_per_m"} or {"error"}."""
+    cmd = ["taskset", "-c", CLIENT_CPU] if pin else []
+    cmd += ["redis-benchmark", "-h", srv.host, "-p", str(srv.port), "-c", "50", "-r", "100000",
+            "-n", str(requests), "-P", str(pipeline), "--csv"]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    cmd += TESTS[test]
+    if not srv.alive:
+        return {"error": f"{srv.name} is not running"}
+    cpu_before, t0 = srv.cpu_seconds(), time.monotonic()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        return {"error": "redis-benchmark timed out"}
+    wall = time.monotonic() - t0
+    if not srv.alive:
+        return {"error": f"{srv.name} died: {srv.stderr().strip()[-300:]}"}
+    cpu = srv.cpu_seconds() - cpu_before
+    rows = [r for r in csv.reader(proc.stdout.splitlines()) if r and r[0] != "test"]
+    errors = [line for line in proc.stderr.splitlines() if "rror" in line]
+    if proc.returncode != 0 or not rows or errors:
+        why = (errors or proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        return {"error": why}
+    # With --threads, redis-benchmark measures its run time in 250 ms steps: use wall time.
+    rps = requests / wall if threads else float(rows[0][1])
+    return {"rps": rps, "cpu_s_per_m": cpu / requests * 1e6}
+
+
+def median_cell(runs):
+    errors = [r["error"] for r in runs if "error" in r]
+    if errors:
+        return {"error": errors[0]}
+    return {"rps": statistics.median(r["rps"] for r in runs),
+            "cpu_s_per_m": statistics.median(r["cpu_s_per_m"] for r in runs),
+            "runs": [round(r["rps"]) for r in runs]}
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def throughput_section(args, names, tests, pipelines, pin, threads=None, server_args=None, scale=1):
+    servers = {n: start(n, (server_args or {}).get(n, ()), pin=pin) for n in names}
+    runs = {}
+    try:
+        for rep in range(args.repeats):
+            order = list(servers.items())[::-1 if rep % 2 else 1]  # alternate who goes first
+            for test in tests:
+                for p in pipelines:
+                    n = args.requests * (PIPELINED_REQUEST_FACTOR if p > 1 else 1) * scale
+                    for name, srv in order:  # interleaved
+                        runs.setdefault((test, p, name), []).append(
+                            run_benchmark(srv, test, p, n, pin, threads))
+    finally:
+        for srv in servers.values():
+            stop(srv)
+    rows = []
+    for test in tests:
+        for p in pipelines:
+            row = {"test": test, "pipeline": p}
+            for name in names:
+                row[name] = median_cell(runs[(test, p, name)])
+            b, r = row.get("basalt", {}), row.get("redis", {})
+            row["ratio"] = ratio(b.get("rps"), r.get("rps"))
+            row["cpu_ratio"] = ratio(b.get("cpu_s_per_m"), r.get("cpu_s_per_m"))
+            rows.append(row)
+    return rows
+
+
+def info_memory(srv):
+    with RawClient(srv.host, srv.port, timeout=30) as c:
+        reply = c.call("INFO", "memory")
+    if reply[0] not in "$=" or reply[1] is None:
+        return None
+    for line in reply[1].decode(errors="replace").splitlines():
+        if line.startswith("used_memory:"):
+            return int(line.split(":")[1])
+    return None
+
+
+def dbsize(srv):
+    with RawClient(srv.host, srv.port, timeout=30) as c:
+        return c.call("DBSIZE")[1]
+
+
+def memory_section(args, names):
+    data = b"".join(b"*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$16\r\nvalue:%010d\r\n" % (i, i)
+                    for i in range(args.keys))
+    result = {"keys": args.keys}
+    for name in names:
+        srv = start(name)
+        try:
+            time.sleep(0.2)
+            used0, rss0 = info_memory(srv), srv.rss_bytes()
+            t0 = time.monotonic()
+            proc = subprocess.run(["redis-cli", "-h", srv.host, "-p", str(srv.port), "--pipe"],
+                                  input=data, capture_output=True, timeout=600)
+            load_s = time.monotonic() - t0
+            out = (proc.stdout + proc.stderr).decode(errors="replace")
+            time.sleep(0.5)
+            used1, rss1, keys = info_memory(srv), srv.rss_bytes(), dbsize(srv)
+            cell = {"load_seconds": round(load_s, 2), "dbsize": keys,
+                    "rss_bytes_per_key": (rss1 - rss0) / args.keys,
+                    "used_memory_bytes_per_key": (used1 - used0) / args.keys
+                    if used0 is not None and used1 is not None else None}
+            if proc.returncode != 0 or "errors: 0," not in out or keys != args.keys:
+                cell["error"] = f"load failed (dbsize {keys}): {out.strip()[-300:]}"
+            result[name] = cell
+        except Exception as e:  # e.g. the server died: report it, go on
+            result[name] = {"error": repr(e)}
+        finally:
+            stop(srv)
+    b, r = result.get("basalt", {}), result.get("redis", {})
+    result["used_memory_ratio"] = ratio(b.get("used_memory_bytes_per_key"), r.get("used_memory_bytes_per_key"))
+    result["rss_ratio"] = ratio(b.get("rss_bytes_per_key"), r.get("rss_bytes_per_key"))
+    return result
+
+
+def fmt(x, spec=",.0f"):
+    if x is None:
+        return "-"
+    return format(x, spec)
+
+
+def print_table(headers, rows):
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
+    line = lambda cells: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                                   for i, (c, w) in enumerate(zip(cells, widths)))
+    print(line(headers))
+    print(line(["-" * w for w in widths]))
+    for r in rows:
+        print(line(r))
+
+
+def print_throughput(title, rows, names):
+    print(f"\n== {title}")
+    table, errors = [], []
+    for row in rows:
+        cells = [row["test"], row["pipeline"]]
+        for key, spec in (("rps", ",.0f"), ("cpu_s_per_m", ".3f")):
+            for name in names:
+                cell = row[name]
+                if "error" in cell and key == "rps":
+                    errors.append(f"{row['test']} P{row['pipeline']} {name}: {cell['error']}")
+                cells.append("ERR" if "error" in cell else fmt(cell[key], spec))
+            if len(names) == 2:
+                cells.append(fmt(row["ratio" if key == "rps" else "cpu_ratio"], ".2f"))
+        table.append(cells)
+    two = len(names) == 2
+    headers = ["test", "pipeline", *(f"{n} ops/s" for n in names), *(["ratio"] if two else []),
+               *(f"{n} cpu s/M" for n in names), *(["cpu ratio"] if two else [])]
+    print_table(headers, table)
+    for e in errors:
+        print("  error:", e)
+
+
+def print_memory(result, names):
+    print(f"\n== memory: {result['keys']:,} keys 'key:%012d' with 16-byte values (bytes per key)")
+    rows = []
+    for label, key, rkey in (("used_memory", "used_memory_bytes_per_key", "used_memory_ratio"),
+                             ("RSS", "rss_bytes_per_key", "rss_ratio")):
+        rows.append([label, *(fmt(result[n].get(key), ".1f") for n in names),
+                     *([fmt(result[rkey], ".2f")] if len(names) == 2 else [])])
+    print_table(["measure", *names, *(["ratio"] if len(names) == 2 else [])], rows)
+    for n in names:
+        r = result[n]
+        print(f"  {n}: " + (f"error: {r['error']}" if "error" in r
+                            else f"loaded in {r['load_seconds']}s, dbsize {r['dbsize']:,}"))
+
+
+def main():
+    args = parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows up in CI logs too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally: stop servers
+    names = args.servers
+    pin = can_pin()
+    results = {"meta": {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "host": platform.node(),
+                        "cpus": os.cpu_count(), "basalt": basalt_path(), "redis": REDIS_SERVER,
+                        "requests": args.requests, "repeats": args.repeats, "pinned": pin,
+                        "quick": args.quick}}
+    print(f"basalt: {basalt_path()}\nredis:  {REDIS_SERVER}\n"
+          f"requests {args.requests:,} (x{PIPELINED_REQUEST_FACTOR} pipelined), "
+          f"repeats {args.repeats}, median shown; ratio = basalt/redis")
+    if not pin:
+        print("warning: CPUs 0 and 1 are not both available: running unpinned")
+    t_start = time.monotonic()
+    try:
+        if "throughput" in args.sections:
+            rows = throughput_section(args, names, args.only, PIPELINES, pin)
+            results["throughput"] = rows
+            print_throughput("throughput (server on CPU 0, redis-benchmark -c 50 on CPU 1)", rows, names)
+        if "memory" in args.sections:
+            results["memory"] = memory_section(args, names)
+            print_memory(results["memory"], names)
+        io_tests = [t for t in IO_THREAD_TESTS if t in args.only]
+        if "io-threads" in args.sections and io_tests:
+            rows = throughput_section(args, names, io_tests, PIPELINES, pin=False, threads=2,
+                                      server_args={"basalt": ["--io-threads", "2"]}, scale=2)
+            results["io_threads"] = rows
+            print_throughput("io-threads: basalt --io-threads 2 vs redis, unpinned, "
+                             "redis-benchmark --threads 2", rows, names)
+    finally:
+        for srv in list(started):
+            stop(srv)
+    results["meta"]["seconds"] = round(time.monotonic() - t_start, 1)
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nresults written to {args.json} ({results['meta']['seconds']}s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+// Every error text the server replies with, byte-for-byte Redis 7.0's, without
+// the leading '-' and trailing CRLF (the reply writer adds them). The first
+// word is the error code ("ERR", "WRONGTYPE", ...), as INFO errorstats counts it.
+#pragma once
+
+#include <string_view>
+
+namespace basalt::errors {
+
+inline constexpr std::string_view kSyntax = "ERR syntax error";
+inline constexpr std::string_view kWrongType =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
+inline constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
+inline constexpr std::string_view kNotFloat = "ERR value is not a valid float";
+inline constexpr std::string_view kOverflow = "ERR increment or decrement would overflow";
+inline constexpr std::string_view kIncrNanInf = "ERR increment would produce NaN or Infinity";
+inline constexpr std::string_view kNoSuchKey = "ERR no such key";
+inline constexpr std::string_view kDbIndexOutOfRange = "ERR DB index is out of range";
+inline constexpr std::string_view kInvalidDbIndex = "ERR invalid DB index";
+inline constexpr std::string_view kSameObject =
+    "ERR source and destination objects are the same";
+inline constexpr std::string_view kStringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+inline constexpr std::string_view kOffsetOutOfRange = "ERR offset is out of range";
+inline constexpr std::string_view kNoAuth = "NOAUTH Authentication required.";
+inline constexpr std::string_view kWrongPass =
+    "WRONGPASS invalid username-password pair or user is disabled.";
+inline constexpr std::string_view kAuthNoPassword =
+    "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
+inline constexpr std::string_view kMaxClients = "ERR max number of clients reached";
+inline constexpr std::string_view kTimeoutNotFloat = "ERR timeout is not a float or out of range";
+inline constexpr std::string_view kTimeoutNegative = "ERR timeout is negative";
+inline constexpr std::string_view kNoSuchClient = "ERR No such client";
+inline constexpr std::string_view kProtoUnbalancedQuotes =
+    "ERR Protocol error: unbalanced quotes in request";
+inline constexpr std::string_view kProtoInvalidMultibulk =
+    "ERR Protocol error: invalid multibulk length";
+inline constexpr std::string_view kProtoInvalidBulk = "ERR Protocol error: invalid bulk length";
+inline constexpr std::string_view kProtoTooBigInline = "ERR Protocol error: too big inline request";
+inline constexpr std::string_view kProtoTooBigMbulk =
+    "ERR Protocol error: too big mbulk count string";
+inline constexpr std::string_view kProtoTooBigBulk =
+    "ERR Protocol error: too big bulk count string";
+inline constexpr std::string_view kProtoUnauthMbulk =
+    "ERR Protocol error: unauthenticated multibulk length";
+inline constexpr std::string_view kProtoUnauthBulk =
+    "ERR Protocol error: unauthenticated bulk length";
+
+// String family (t_string.c).
+inline constexpr std::string_view kDecrementOverflow = "ERR decrement would overflow";
+inline constexpr std::string_view kInvalidExpireSet = "ERR invalid expire time in 'set' command";
+inline constexpr std::string_view kInvalidExpireSetex =
+    "ERR invalid expire time in 'setex' command";
+inline constexpr std::string_view kInvalidExpirePsetex =
+    "ERR invalid expire time in 'psetex' command";
+inline constexpr std::string_view kInvalidExpireGetex =
+    "ERR invalid expire time in 'getex' command";
+inline constexpr std::string_view kLcsWrongType =
+    "ERR The specified keys must contain string values";
+inline constexpr std::string_view kLcsIdxAndLen =
+    "ERR If you want both the length and indexes, please just use IDX.";
+inline constexpr std::string_view kLcsStringTooLong = "ERR String too long for LCS";
+inline constexpr std::string_view kLcsTableTooBig =
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+inline constexpr std::string_view kLcsAllocFailed =
+    "ERR Insufficient memory, failed allocating transient memory for LCS";
+
+// Keyspace family (db.c, expire.c, object.c).
+inline constexpr std::string_view kInvalidCursor = "ERR invalid cursor";
+inline constexpr std::string_view kIntOutOfRange =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
+inline constexpr std::string_view kInvalidFirstDbIndex = "ERR invalid first DB index";
+inline constexpr std::string_view kInvalidSecondDbIndex = "ERR invalid second DB index";
+inline constexpr std::string_view kExpireNxIncompatible =
+    "ERR NX and XX, GT or LT options at the same time are not compatible";
+inline constexpr std::string_view kExpireGtLtIncompatible =
+    "ERR GT and LT options at the same time are not compatible";
+inline constexpr std::string_view kLfuNotSelected =
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+inline constexpr std::string_view kLfuSelected =
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+}  // namespace basalt::errors

@@ -1,0 +1,96 @@
+// One logical database (SELECT index): a fixed array of shards, each a hash
+// table guarded by its own mutex. A key's shard comes from its Redis Cluster
+// hash slot, so keys sharing a {tag} share a shard.
+//
+// Locking contract: every method that takes a key requires the caller to hold
+// that key's shard lock (the dispatcher takes it before the handler runs).
+// Methods named *AllShards lock shard by shard themselves and must be called
+// with no shard lock held.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string_view>
+
+#include "db/entry.h"
+#include "db/table.h"
+
+namespace basalt::db {
+
+inline constexpr unsigned kShardBits = 8;
+inline constexpr unsigned kShardCount = 1u << kShardBits;
+
+// What happened to a key, for watchers, notifications and the AOF.
+enum class KeyEvent { kExpired, kDeleted };
+
+struct alignas(64) Shard {
+  std::mutex mu;
+  Table table;
+  size_t expires = 0;  // entries with a TTL
+  uint64_t expire_cursor = 0;  // active-expiry scan position
+};
+
+class Database {
+ public:
+  explicit Database(int index) : index_(index) {}
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  int index() const { return index_; }
+  static unsigned ShardOf(std::string_view key) {
+    return KeyHashSlot(key) & (kShardCount - 1);
+  }
+  Shard& shard(unsigned i) { return shards_[i]; }
+
+  // --- Lookups (shard lock held). Expired keys are deleted on the way. ---
+  Entry* Find(std::string_view key, int64_t now_ms);
+  // Find and update the key's LRU clock, as a read by a client does.
+  Entry* FindAndTouch(std::string_view key, int64_t now_ms, uint32_t lru_clock);
+
+  // --- Mutations (shard lock held). Returned entries replace any pointer the
+  // caller held to the key's previous entry. ---
+  // Stores `fresh` under its key, replacing (and freeing) any existing entry.
+  // The old TTL is kept only when `keep_ttl`.
+  Entry* Put(Entry* fresh, bool keep_ttl);
+  // Adds an entry whose key is known to be absent.
+  void Add(Entry* fresh);
+  bool Delete(std::string_view key);
+  // Unlinks without freeing (RENAME, MOVE); the caller owns the result.
+  Entry* Take(std::string_view key);
+  void SetExpire(Entry* e, int64_t at_ms);
+  void ClearExpire(Entry* e);
+
+  // --- Whole-database operations; they lock shard by shard. ---
+  size_t SizeAllShards();
+  size_t ExpiresAllShards();
+  void FlushAllShards();  // requires no locks held
+
+  // With every shard of both databases locked by the caller (Keyspace::SwapDb).
+  void SwapContentsLocked(Database& other);
+  // With every shard locked by the caller.
+  void ClearLocked();
+
+  // Removes expired keys from one shard, visiting at most `max_buckets`
+  // buckets. Requires that shard's lock. Returns keys expired.
+  size_t ActiveExpireShard(unsigned shard, int64_t now_ms, int max_buckets);
+
+  // Called (with the shard lock held) for each key that expires or is
+  // deleted by the server itself; used by notifications and the AOF.
+  using KeyListener = void (*)(Database& db, std::string_view key, KeyEvent ev, void* arg);
+  void SetKeyListener(KeyListener fn, void* arg) {
+    listener_ = fn;
+    listener_arg_ = arg;
+  }
+
+ private:
+  bool ExpireIfNeeded(Shard& sh, Entry* e, int64_t now_ms);
+
+  int index_;
+  Shard shards_[kShardCount];
+  KeyListener listener_ = nullptr;
+  void* listener_arg_ = nullptr;
+};
+
+}  // namespace basalt::db

@@ -1,0 +1,135 @@
+#include "server/client.h"
+
+#include "common/clock.h"
+#include "common/logging.h"
+#include "server/server.h"
+
+namespace basalt::server {
+
+Client::Client(Worker* worker, int fd, bool is_unix, uint64_t id, int64_t now_ms)
+    : net::Connection(&worker->loop(), fd, is_unix),
+      ctime_ms(now_ms),
+      last_interaction_ms(now_ms),
+      worker_(worker),
+      id_(id),
+      rb_(&out()) {}
+
+Client::~Client() = default;
+
+void Client::OnReadable() {
+  ProcessInput();
+  ReportTraffic();
+}
+
+void Client::ReportTraffic() {
+  WorkerStats& stats = worker_->stats();
+  Bump(stats.net_input_bytes, bytes_read() - reported_in_);
+  Bump(stats.net_output_bytes, bytes_written() - reported_out_);
+  reported_in_ = bytes_read();
+  reported_out_ = bytes_written();
+}
+
+void Client::ProcessInput() {
+  Server* server = worker_->server();
+  Config& cfg = server->config();
+  int64_t max_bulk = cfg.proto_max_bulk_len.load(std::memory_order_relaxed);
+  bool need_auth = !authenticated && !cfg.requirepass().empty();
+  protocol::ParserLimits limits = need_auth ? protocol::ParserLimits::Unauthenticated(max_bulk)
+                                            : protocol::ParserLimits{};
+  if (!need_auth) limits.max_bulk_len = max_bulk;
+  WorkerStats& stats = worker_->stats();
+
+  while (!closed() && !close_after_reply() && in().size() > 0) {
+    size_t consumed = 0;
+    protocol::ParseStatus st = parser_.Parse(in().begin(), in().size(), limits, &args_, &consumed);
+    if (st == protocol::ParseStatus::kNeedMore) {
+      read_hint_ = parser_.bytes_needed();
+      int64_t qlimit = cfg.client_query_buffer_limit.load(std::memory_order_relaxed);
+      if (static_cast<int64_t>(in().size()) > qlimit) {
+        LOG_WARNING("Closing client that reached max query buffer length: id=%llu addr=%s",
+                    static_cast<unsigned long long>(id_), peer().c_str());
+        Bump(stats.client_qbuf_limit_disconnections);
+        Close();
+      }
+      break;
+    }
+    read_hint_ = 0;
+    if (st == protocol::ParseStatus::kError) {
+      LOG_VERBOSE("Protocol error (%s) from client: id=%llu addr=%s", parser_.error().c_str(),
+                  static_cast<unsigned long long>(id_), peer().c_str());
+      // Protocol errors are replied even under CLIENT REPLY OFF, as Redis does.
+      rb_.set_buffer(&out());
+      rb_.Error(parser_.error());
+      stats.CountError(rb_.last_error_code());
+      CloseAfterReply();
+      break;
+    }
+    if (!args_.empty()) {
+      bool skip = reply_mode != ReplyMode::kOn || skip_next_reply;
+      if (skip) {
+        discard_.clear();
+        rb_.set_buffer(&discard_);
+      }
+      bool was_skip_next = skip_next_reply;
+      server->Execute(*this, args_);
+      if (skip) rb_.set_buffer(&out());
+      if (was_skip_next) skip_next_reply = false;
+    }
+    in().Consume(consumed);
+    if (!closed() && !CheckOutputLimits(last_interaction_ms)) break;
+  }
+  in().ShrinkIfIdle(64 * 1024);
+}
+
+bool Client::CheckOutputLimits(int64_t now_ms) {
+  const OutputBufferLimit& lim = worker_->server()->config().obuf_normal;
+  int64_t hard = lim.hard.load(std::memory_order_relaxed);
+  int64_t soft = lim.soft.load(std::memory_order_relaxed);
+  if (hard == 0 && soft == 0) return true;
+  int64_t pending = static_cast<int64_t>(pending_output());
+  bool over = hard > 0 && pending >= hard;
+  if (!over && soft > 0 && pending >= soft) {
+    if (obuf_soft_since_ms == 0) {
+      obuf_soft_since_ms = now_ms;
+    } else if (now_ms - obuf_soft_since_ms >= lim.soft_seconds.load() * 1000) {
+      over = true;
+    }
+  } else if (soft > 0 && pending < soft) {
+    obuf_soft_since_ms = 0;
+  }
+  if (!over) return true;
+  LOG_WARNING("Client id=%llu addr=%s scheduled to be closed ASAP for overcoming of output buffer limits.",
+              static_cast<unsigned long long>(id_), peer().c_str());
+  Bump(worker_->stats().client_obuf_limit_disconnections);
+  Close();
+  return false;
+}
+
+void Client::OnClosed() {
+  ReportTraffic();
+  worker_->Forget(this);
+  delete this;
+}
+
+std::string Client::Describe(int64_t now_ms) const {
+  std::string flags;
+  if (close_after_reply()) flags += 'c';
+  if (flags.empty()) flags = "N";
+  std::string cmd = last_cmd ? last_cmd->name : "NULL";
+  char buf[1024];
+  snprintf(buf, sizeof(buf),
+           "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 "
+           "psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 "
+           "obl=0 oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=%s redir=-1 resp=%d",
+           static_cast<unsigned long long>(id_), peer().c_str(), local().c_str(), fd(),
+           name.c_str(), static_cast<long long>((now_ms - ctime_ms) / 1000),
+           static_cast<long long>((now_ms - last_interaction_ms) / 1000), flags.c_str(), db_index,
+           const_cast<Client*>(this)->in().size(), const_cast<Client*>(this)->in().capacity() -
+               const_cast<Client*>(this)->in().size(),
+           const_cast<Client*>(this)->in().capacity(), pending_output(),
+           sizeof(*this) + const_cast<Client*>(this)->in().capacity() + pending_output(),
+           cmd.c_str(), user.c_str(), resp);
+  return buf;
+}
+
+}  // namespace basalt::server

@@ -1,0 +1,69 @@
+// A client connection: RESP parsing, per-connection state (selected db,
+// protocol version, name, auth), and the hand-off of each request to the
+// dispatcher. Owned by one worker; touched only on that worker's thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "net/connection.h"
+#include "protocol/reply_builder.h"
+#include "protocol/resp_parser.h"
+#include "server/command.h"
+
+namespace basalt::server {
+
+class Worker;
+
+enum class ReplyMode { kOn, kOff, kSkip };
+
+class Client : public net::Connection {
+ public:
+  Client(Worker* worker, int fd, bool is_unix, uint64_t id, int64_t now_ms);
+  ~Client() override;
+
+  uint64_t id() const { return id_; }
+  Worker* worker() const { return worker_; }
+  protocol::ReplyBuilder& rb() { return rb_; }
+
+  int db_index = 0;
+  int resp = 2;
+  bool authenticated = false;
+  std::string name;
+  std::string user = "default";
+  int64_t ctime_ms;
+  int64_t last_interaction_ms;
+  const CommandSpec* last_cmd = nullptr;
+  ReplyMode reply_mode = ReplyMode::kOn;
+  bool skip_next_reply = false;  // CLIENT REPLY SKIP applies to the next command
+  // Soft output-limit tracking: when the soft limit was first exceeded (0: not now).
+  int64_t obuf_soft_since_ms = 0;
+
+  void SetResp(int version) {
+    resp = version;
+    rb_.set_resp3(version == 3);
+  }
+  // CLIENT LIST / CLIENT INFO line (no trailing newline).
+  std::string Describe(int64_t now_ms) const;
+  // Asks the client to close once what it was sent is written (CLIENT KILL, QUIT).
+  void Kill() { Close(); }
+
+ protected:
+  void OnReadable() override;
+  void OnClosed() override;
+
+ private:
+  void ProcessInput();
+  bool CheckOutputLimits(int64_t now_ms);
+  void ReportTraffic();
+
+  Worker* worker_;
+  uint64_t id_;
+  protocol::ReplyBuilder rb_;
+  protocol::RespParser parser_;
+  ArgList args_;
+  std::string discard_;  // replies of CLIENT REPLY OFF/SKIP go here
+  uint64_t reported_in_ = 0, reported_out_ = 0;
+};
+
+}  // namespace basalt::server

@@ -1,0 +1,36 @@
+// Key access for handlers, with Redis's side effects: lookups update the LRU
+// clock and keyspace_hits/misses, writes bump the dirty counter and (later)
+// wake watchers, notify and feed the AOF. Every handler goes through these so
+// those effects live in one place.
+#pragma once
+
+#include <string_view>
+
+#include "db/database.h"
+#include "db/entry.h"
+#include "server/command.h"
+
+namespace basalt::server {
+
+enum LookupFlags : int {
+  kLookupNone = 0,
+  kLookupNoTouch = 1,  // don't update the LRU clock (OBJECT, TYPE, TTL ...)
+  kLookupNoStats = 2,  // don't count keyspace hits/misses
+};
+
+// Redis's 24-bit LRU clock, in seconds.
+inline uint32_t LruClock(int64_t now_ms) { return static_cast<uint32_t>(now_ms / 1000) & 0xFFFFFF; }
+
+// lookupKeyRead: expires lazily, counts hits/misses, touches LRU.
+db::Entry* LookupRead(CommandContext& ctx, std::string_view key, int flags = kLookupNone);
+// lookupKeyWrite: expires lazily; no stats.
+db::Entry* LookupWrite(CommandContext& ctx, std::string_view key);
+
+// Call after every effective change to `key` (write, delete, expire set).
+// `dirty` is how many changes to count towards rdb_changes_since_last_save.
+void KeyModified(CommandContext& ctx, std::string_view key, uint64_t dirty = 1);
+
+// Idle seconds as OBJECT IDLETIME reports them.
+uint64_t IdleSeconds(const db::Entry* e, int64_t now_ms);
+
+}  // namespace basalt::server
