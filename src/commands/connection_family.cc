@@ -108,7 +108,7 @@ void CmdHello(const ArgList& args, CommandContext& ctx) {
     c->authenticated = true;
     c->user = std::string(user);
   }
-  if (!c->authenticated && !ctx.server->config().requirepass().empty()) {
+  if (!c->authenticated) {
     ctx.rb->Error("NOAUTH HELLO must be called with the client already authenticated, otherwise "
                   "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
                   "client and select the RESP protocol version at the same time");
@@ -147,7 +147,7 @@ void CmdReset(const ArgList&, CommandContext& ctx) {
   c->name.clear();
   c->reply_mode = ReplyMode::kOn;
   c->skip_next_reply = false;
-  if (!ctx.server->config().requirepass().empty()) c->authenticated = false;
+  c->authenticated = ctx.server->config().requirepass().empty();
   c->user = "default";
   ctx.rb->SimpleString("RESET");
 }

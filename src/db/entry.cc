@@ -53,6 +53,9 @@ Entry* Entry::Allocate(std::string_view key, size_t payload_len) {
 }
 
 Entry* Entry::NewString(std::string_view key, std::string_view value, Encoding enc) {
+  int64_t iv;
+  if (enc == Encoding::kInt && ParseInt64(value, &iv)) return NewInt(key, iv);
+  if (enc == Encoding::kInt) enc = Encoding::kRaw;  // not an integer after all
   if (value.size() <= kInlineStringMax) {
     Entry* e = Allocate(key, value.size());
     e->enc = enc;

@@ -77,7 +77,8 @@ struct Entry {
   // Bytes this entry and its value occupy (MEMORY USAGE, eviction accounting).
   size_t MemoryUsage() const;
 
-  // Allocation: key bytes copied; the payload is set up by the caller.
+  // Allocation: key and value bytes are copied. With Encoding::kInt the value
+  // is parsed and stored as an integer.
   static Entry* NewString(std::string_view key, std::string_view value, Encoding enc);
   static Entry* NewInt(std::string_view key, int64_t value);
   static Entry* NewObject(std::string_view key, ObjType type, Encoding enc, void* obj);

@@ -149,7 +149,11 @@ bool Table::RehashStep(int n) {
     buckets_[0] = to;
     buckets_[1] = Buckets{};
     rehash_idx_ = -1;
-    return false;
+    // The size may have moved on while this resize ran (mass deletes during a
+    // shrink, inserts during a shrink): start the next one now, or an emptied
+    // table keeps its large bucket array until some later write.
+    MaybeResize();
+    return rehashing();
   }
   return true;
 }

@@ -33,7 +33,7 @@ void Client::ProcessInput() {
   Server* server = worker_->server();
   Config& cfg = server->config();
   int64_t max_bulk = cfg.proto_max_bulk_len.load(std::memory_order_relaxed);
-  bool need_auth = !authenticated && !cfg.requirepass().empty();
+  bool need_auth = !authenticated;
   protocol::ParserLimits limits = need_auth ? protocol::ParserLimits::Unauthenticated(max_bulk)
                                             : protocol::ParserLimits{};
   if (!need_auth) limits.max_bulk_len = max_bulk;

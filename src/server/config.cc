@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <ranges>
 #include <set>
 
 #include "common/logging.h"
@@ -23,7 +24,7 @@
 namespace basalt::server {
 namespace {
 
-constexpr int64_t kMb = 1024 * 1024;
+constexpr int64_t kMb = int64_t{1024} * 1024;
 constexpr size_t kMaxBindAddrs = 16;  // Redis CONFIG_BINDADDR_MAX
 constexpr int kMaxIncludeDepth = 16;
 constexpr char kDefaultBind[] = "127.0.0.1 -::1";
@@ -493,7 +494,7 @@ Config::Config() {
     return &options_.back();
   };
   // A kSpecial option whose value is the CONFIG GET text kept in strings_.
-  auto special = [this](std::string name, bool multi_arg) {
+  auto special = [this](const std::string& name, bool multi_arg) {
     Option o;
     o.name = name;
     o.kind = Kind::kSpecial;
@@ -508,7 +509,8 @@ Config::Config() {
   };
   constexpr int64_t kIntMax = INT_MAX;
 
-  options_.reserve(32);  // Option pointers above stay valid while the table is built
+  // Each helper returns a pointer into options_ that is used before the next push.
+  options_.reserve(32);
   number("port", Kind::kInt, &port, 0, 65535);
 
   Option* bind_opt = special("bind", true);
@@ -794,9 +796,9 @@ bool Config::SetRuntime(const std::vector<std::pair<std::string, std::vector<std
       if (staged[i] == old[i]) continue;  // no change: nothing to apply or announce
       std::string reason;
       if (!opts[i]->Store(*this, staged[i], &reason)) {
-        for (auto it = applied.rbegin(); it != applied.rend(); ++it) {
+        for (size_t k : std::views::reverse(applied)) {
           std::string ignored;
-          opts[*it]->Store(*this, old[*it], &ignored);
+          opts[k]->Store(*this, old[k], &ignored);
         }
         *error = SetFailed(opts[i]->name, reason);
         return false;
@@ -1125,7 +1127,7 @@ bool ParseMemory(std::string_view s, int64_t* out) {
   } else if (EqualsIgnoreCase(unit, "kb")) {
     mul = 1024;
   } else if (EqualsIgnoreCase(unit, "m")) {
-    mul = 1000 * 1000;
+    mul = 1000LL * 1000;
   } else if (EqualsIgnoreCase(unit, "mb")) {
     mul = kMb;
   } else if (EqualsIgnoreCase(unit, "g")) {

@@ -67,7 +67,8 @@ void Server::Execute(Client& c, ArgList& args) {
     Reject(c, spec, "ERR wrong number of arguments for '" + spec->name + "' command");
     return;
   }
-  if (!c.authenticated && !(spec->flags & kNoAuth) && !config_.requirepass().empty()) {
+  // Clients start authenticated when the default user has no password, as in Redis.
+  if (!c.authenticated && !(spec->flags & kNoAuth)) {
     Reject(c, spec, errors::kNoAuth);
     return;
   }

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <random>
 
 #include "common/clock.h"
@@ -123,7 +124,9 @@ void Worker::Accept(int fd, bool is_unix) {
     return;
   }
   auto* c = new Client(this, fd, is_unix, server_->NextClientId(), now);
-  if (cfg.protected_mode.load() && cfg.requirepass().empty() && !c->is_loopback()) {
+  bool nopass = cfg.requirepass().empty();
+  c->authenticated = nopass;
+  if (cfg.protected_mode.load() && nopass && !c->is_loopback()) {
     c->out().append(
         "-DENIED Redis is running in protected mode because protected mode is enabled and no "
         "password is set for the default user. In this mode connections are only accepted from "
@@ -239,27 +242,32 @@ uint64_t Server::dirty() const {
 
 void Server::RunOnAllWorkers(const std::function<void(Worker&)>& fn) {
   Worker* self = Worker::Current();
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t pending = 0;
+  // Shared so the last worker to finish can still touch it after the caller returned.
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t pending = 0;
+  };
+  auto state = std::make_shared<State>();
+  const auto* fn_ptr = &fn;  // the caller outlives every task: it waits below
   for (auto& w : workers_) {
     if (w.get() == self) continue;
-    ++pending;
+    ++state->pending;
     Worker* target = w.get();
-    target->loop().Post([&, target] {
-      fn(*target);
-      std::lock_guard lock(mu);
-      --pending;
-      cv.notify_all();
+    target->loop().Post([state, fn_ptr, target] {
+      (*fn_ptr)(*target);
+      std::lock_guard lock(state->mu);
+      --state->pending;
+      state->cv.notify_all();
     });
   }
   if (self) fn(*self);
-  std::unique_lock lock(mu);
-  while (pending > 0) {
+  std::unique_lock lock(state->mu);
+  while (state->pending > 0) {
     // Serve our own inbox while waiting, so two workers waiting on each
     // other both make progress.
-    cv.wait_for(lock, std::chrono::milliseconds(1));
-    if (self && pending > 0) {
+    state->cv.wait_for(lock, std::chrono::milliseconds(1));
+    if (self && state->pending > 0) {
       lock.unlock();
       self->loop().DrainInbox();
       lock.lock();

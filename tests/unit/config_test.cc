@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <climits>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/logging.h"
@@ -56,7 +58,7 @@ std::string GetValue(const Config& c, std::string_view name) {
   return v;
 }
 
-std::string SetError(Config& c, std::vector<std::pair<std::string, std::string>> pairs) {
+std::string SetError(Config& c, const std::vector<std::pair<std::string, std::string>>& pairs) {
   std::string err;
   EXPECT_FALSE(c.SetMany(pairs, &err));
   return err;
@@ -114,8 +116,8 @@ TEST(ConfigTest, ParseMemoryUnits) {
             {"1K", 1000},
             {"1KB", 1024},
             {"2m", 2000000},
-            {"2mb", 2 * 1024 * 1024},
-            {"2Mb", 2 * 1024 * 1024},
+            {"2mb", 2LL * 1024 * 1024},
+            {"2Mb", 2LL * 1024 * 1024},
             {"3g", 3000000000LL},
             {"3gb", 3LL * 1024 * 1024 * 1024},
             {"", 0},  // memtoull reads no digits as 0
@@ -394,7 +396,7 @@ TEST(ConfigTest, SaveParameters) {
 
 TEST(ConfigTest, GetMatchingGlobs) {
   Config c;
-  auto names = [&](std::vector<std::string_view> patterns) {
+  auto names = [&](const std::vector<std::string_view>& patterns) {
     std::vector<std::string> out;
     for (auto& [name, value] : c.GetMatching(patterns)) out.push_back(name);
     return out;
@@ -654,6 +656,27 @@ TEST(ConfigTest, RewriteKeepsIncludesAndCommentsOutUnknownLines) {
   EXPECT_EQ(text.find("include " + inc + "\nport 7000\n# ??? bogus-directive 1\n"), 0u) << text;
   // hz came from the include but is not at its default, so it is appended.
   EXPECT_NE(text.find("\nhz 20\n"), std::string::npos) << text;
+}
+
+TEST(ConfigTest, ConcurrentSetAndGet) {
+  Config c;
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    while (!stop.load()) {
+      for (auto& [name, value] : c.GetMatching({"*"})) EXPECT_FALSE(name.empty());
+      EXPECT_FALSE(c.maxmemory_policy().empty());
+    }
+  });
+  std::string err;
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(c.SetMany({{"maxmemory-policy", i % 2 ? "allkeys-lru" : "noeviction"},
+                           {"timeout", std::to_string(i)}},
+                          &err))
+        << err;
+  }
+  stop = true;
+  reader.join();
+  EXPECT_EQ(c.timeout.load(), 199);
 }
 
 }  // namespace
