@@ -154,8 +154,12 @@ void CmdReset(const ArgList&, CommandContext& ctx) {
 
 void CmdSelect(const ArgList& args, CommandContext& ctx) {
   int64_t idx;
-  if (!ParseInt64(args[1], &idx) || idx < INT32_MIN || idx > INT32_MAX) {
+  if (!ParseInt64(args[1], &idx)) {
     ctx.rb->Error(errors::kNotInteger);
+    return;
+  }
+  if (idx < INT32_MIN || idx > INT32_MAX) {
+    ctx.rb->Error(errors::kIntOutOfRange);
     return;
   }
   if (idx < 0 || idx >= ctx.server->keyspace().size()) {
@@ -408,7 +412,7 @@ void RegisterConnectionFamily(CommandRegistry& r) {
   r.Register({
       Cmd("ping", -1, kFast, kConn | kAclFast, CmdPing)
           .Doc("connection", "1.0.0", "Ping the server"),
-      Cmd("echo", 2, kFast, kConn | kAclFast, CmdEcho)
+      Cmd("echo", 2, kLoading | kStale | kFast, kConn | kAclFast, CmdEcho)
           .Doc("connection", "1.0.0", "Echo the given string"),
       Cmd("quit", -1, kNoAuth | kNoScript | kStale | kFast | kLoading | kAllowBusy,
           kConn | kAclFast, CmdQuit)

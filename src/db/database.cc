@@ -3,7 +3,8 @@
 namespace basalt::db {
 
 bool Database::ExpireIfNeeded(Shard& sh, Entry* e, int64_t now_ms) {
-  if (e->expire_ms == 0 || e->expire_ms > now_ms) return false;
+  // As Redis's keyIsExpired: a key is expired once now has passed its time.
+  if (e->expire_ms == 0 || e->expire_ms >= now_ms) return false;
   std::string_view key = e->key();
   if (listener_) listener_(*this, key, KeyEvent::kExpired, listener_arg_);
   Entry* gone = sh.table.Unlink(key);
@@ -29,7 +30,7 @@ Entry* Database::Put(Entry* fresh, bool keep_ttl) {
   Shard& sh = shards_[ShardOf(fresh->key())];
   Entry* old = sh.table.Find(fresh->key());
   if (!old) {
-    if (!keep_ttl) fresh->expire_ms = 0;
+    if (keep_ttl) fresh->expire_ms = 0;  // nothing to keep
     Add(fresh);
     return fresh;
   }
@@ -127,7 +128,7 @@ size_t Database::ActiveExpireShard(unsigned shard, int64_t now_ms, int max_bucke
   uint64_t cursor = sh.expire_cursor;
   for (int i = 0; i < max_buckets; ++i) {
     cursor = sh.table.Scan(cursor, [&](Entry* e) {
-      if (found < 64 && e->expire_ms && e->expire_ms <= now_ms) expired[found++] = e;
+      if (found < 64 && e->expire_ms && e->expire_ms < now_ms) expired[found++] = e;
     });
     if (found == 64 || cursor == 0) break;
   }

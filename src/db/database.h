@@ -52,7 +52,8 @@ class Database {
   // --- Mutations (shard lock held). Returned entries replace any pointer the
   // caller held to the key's previous entry. ---
   // Stores `fresh` under its key, replacing (and freeing) any existing entry.
-  // The old TTL is kept only when `keep_ttl`.
+  // With `keep_ttl` the key keeps the old entry's TTL (none if it was new);
+  // otherwise it gets fresh->expire_ms (0: none).
   Entry* Put(Entry* fresh, bool keep_ttl);
   // Adds an entry whose key is known to be absent.
   void Add(Entry* fresh);

@@ -112,10 +112,8 @@ void Client::OnClosed() {
 }
 
 std::string Client::Describe(int64_t now_ms) const {
-  std::string flags;
-  if (close_after_reply()) flags += 'c';
-  if (flags.empty()) flags = "N";
-  std::string cmd = last_cmd ? last_cmd->name : "NULL";
+  const char* flags = close_after_reply() ? "c" : "N";
+  const char* cmd = last_cmd ? last_cmd->name.c_str() : "NULL";
   char buf[1024];
   snprintf(buf, sizeof(buf),
            "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 "
@@ -123,12 +121,12 @@ std::string Client::Describe(int64_t now_ms) const {
            "obl=0 oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=%s redir=-1 resp=%d",
            static_cast<unsigned long long>(id_), peer().c_str(), local().c_str(), fd(),
            name.c_str(), static_cast<long long>((now_ms - ctime_ms) / 1000),
-           static_cast<long long>((now_ms - last_interaction_ms) / 1000), flags.c_str(), db_index,
+           static_cast<long long>((now_ms - last_interaction_ms) / 1000), flags, db_index,
            const_cast<Client*>(this)->in().size(), const_cast<Client*>(this)->in().capacity() -
                const_cast<Client*>(this)->in().size(),
            const_cast<Client*>(this)->in().capacity(), pending_output(),
            sizeof(*this) + const_cast<Client*>(this)->in().capacity() + pending_output(),
-           cmd.c_str(), user.c_str(), resp);
+           cmd, user.c_str(), resp);
   return buf;
 }
 

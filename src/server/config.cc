@@ -454,7 +454,8 @@ Config::Config() {
               {"dir", getcwd(cwd, sizeof(cwd)) ? cwd : ""},
               {"pidfile", ""},
               {"save", "3600 1 300 100 60 10000"},
-              {"enable-protected-configs", "no"}};
+              {"enable-protected-configs", "no"},
+              {"enable-debug-command", "no"}};
   OutputBufferLimit* obufs[] = {&obuf_normal, &obuf_replica, &obuf_pubsub};
   for (int c = 0; c < 3; ++c) {
     obufs[c]->hard = kObufDefaults[c][0];
@@ -595,6 +596,20 @@ Config::Config() {
         "allkeys-lfu", "allkeys-random", "noeviction"});
   number("maxmemory-samples", Kind::kInt, &maxmemory_samples, 1, kIntMax);
   number("active-expire-effort", Kind::kInt, &active_expire_effort, 1, 10);
+  // Thresholds of the compact encodings (Redis 7.0 names; the ziplist names are aliases).
+  number("list-max-listpack-size", Kind::kInt, &list_max_listpack_size, INT_MIN, INT_MAX)
+      ->aliases = {"list-max-ziplist-size"};
+  number("list-compress-depth", Kind::kInt, &list_compress_depth, 0, INT_MAX);
+  number("hash-max-listpack-entries", Kind::kInt, &hash_max_listpack_entries, 0, kIntMax)
+      ->aliases = {"hash-max-ziplist-entries"};
+  number("hash-max-listpack-value", Kind::kInt, &hash_max_listpack_value, 0, kIntMax)
+      ->aliases = {"hash-max-ziplist-value"};
+  number("set-max-intset-entries", Kind::kInt, &set_max_intset_entries, 0, kIntMax);
+  number("zset-max-listpack-entries", Kind::kInt, &zset_max_listpack_entries, 0, kIntMax)
+      ->aliases = {"zset-max-ziplist-entries"};
+  number("zset-max-listpack-value", Kind::kInt, &zset_max_listpack_value, 0, kIntMax)
+      ->aliases = {"zset-max-ziplist-value"};
+  number("hll-sparse-max-bytes", Kind::kMemory, &hll_sparse_max_bytes, 0, kIntMax);
   text("requirepass", Kind::kString, false, true);
   Option* loglevel_opt =
       text("loglevel", Kind::kEnum, false, false, {"debug", "verbose", "notice", "warning"});
@@ -670,6 +685,7 @@ Config::Config() {
   };
 
   text("enable-protected-configs", Kind::kEnum, true, false, {"no", "yes", "local"});
+  text("enable-debug-command", Kind::kEnum, true, false, {"no", "yes", "local"});
 
   for (Option& o : options_) o.def = o.Current(*this);
 }
@@ -708,6 +724,17 @@ const Config::Option* Config::FindOption(std::string_view name) const {
 // announced to the change listener.
 bool Config::Apply(Option& opt, const std::vector<std::string>& values, bool startup,
                    std::string* error) {
+  // At start-up a multi-word directive given as one word ("--save '900 1'")
+  // is split like a config line, as Redis 7 does; an empty word stays (`--save ""`).
+  if (startup && opt.multi_arg && values.size() == 1 && !values[0].empty() &&
+      values[0].find(' ') != std::string::npos) {
+    std::vector<std::string> split;
+    if (!protocol::SplitInlineArgs(values[0], &split)) {
+      *error = "Unbalanced quotes in configuration line";
+      return false;
+    }
+    return Apply(opt, split, startup, error);
+  }
   Option::Value v;
   if (!opt.Parse(*this, values, startup, &v, error)) return false;
   if (!opt.Store(*this, v, error)) return false;

@@ -42,6 +42,15 @@ class Config {
   std::atomic<int64_t> maxmemory_samples{5};
   std::atomic<int64_t> unixsocketperm{0};
   std::atomic<int64_t> active_expire_effort{1};
+  // Compact-encoding thresholds of the aggregate types.
+  std::atomic<int64_t> list_max_listpack_size{-2};
+  std::atomic<int64_t> list_compress_depth{0};
+  std::atomic<int64_t> hash_max_listpack_entries{128};
+  std::atomic<int64_t> hash_max_listpack_value{64};
+  std::atomic<int64_t> set_max_intset_entries{512};
+  std::atomic<int64_t> zset_max_listpack_entries{128};
+  std::atomic<int64_t> zset_max_listpack_value{64};
+  std::atomic<int64_t> hll_sparse_max_bytes{3000};
   std::atomic<bool> protected_mode{true};
   std::atomic<bool> daemonize{false};
   OutputBufferLimit obuf_normal, obuf_replica, obuf_pubsub;

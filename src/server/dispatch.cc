@@ -1,6 +1,7 @@
 // The request path: the generic checks Redis's processCommand makes, in its
 // order (unknown command, arity, auth), then the key shard locks, the
 // handler, and the per-command statistics.
+#include <memory>
 #include <string>
 
 #include "common/clock.h"
@@ -80,8 +81,8 @@ void Server::Execute(Client& c, ArgList& args) {
     spec->handler(args, ctx);
   } else {
     thread_local std::vector<int> key_idx;
-    thread_local db::LockSet* locks = nullptr;
-    if (!locks) locks = new db::LockSet(keyspace_.get());
+    thread_local std::unique_ptr<db::LockSet> locks;
+    if (!locks) locks = std::make_unique<db::LockSet>(keyspace_.get());
     key_idx.clear();
     spec->GetKeys(args, &key_idx);
     for (int i : key_idx) locks->AddKey(c.db_index, args[i]);

@@ -5,14 +5,30 @@ namespace basalt::server {
 
 void RegisterConnectionFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
+void RegisterCommandFamily(CommandRegistry& r);
 void RegisterStringFamily(CommandRegistry& r);
 void RegisterKeysFamily(CommandRegistry& r);
+void RegisterListFamily(CommandRegistry& r);
+void RegisterHashFamily(CommandRegistry& r);
+void RegisterSetFamily(CommandRegistry& r);
+void RegisterZSetFamily(CommandRegistry& r);
+void RegisterBitmapFamily(CommandRegistry& r);
+void RegisterHyperLogLogFamily(CommandRegistry& r);
+void RegisterSortFamily(CommandRegistry& r);
 
 void RegisterAllFamilies(CommandRegistry& r) {
   RegisterConnectionFamily(r);
-  //TMP RegisterServerFamily(r);
-  //TMP RegisterStringFamily(r);
-  //TMP RegisterKeysFamily(r);
+  RegisterServerFamily(r);
+  RegisterCommandFamily(r);
+  RegisterStringFamily(r);
+  RegisterKeysFamily(r);
+  //TMP RegisterListFamily(r);
+  //TMP RegisterHashFamily(r);
+  //TMP RegisterSetFamily(r);
+  //TMP RegisterZSetFamily(r);
+  //TMP RegisterBitmapFamily(r);
+  //TMP RegisterHyperLogLogFamily(r);
+  //TMP RegisterSortFamily(r);
 }
 
 }  // namespace basalt::server

@@ -250,9 +250,10 @@ void Server::RunOnAllWorkers(const std::function<void(Worker&)>& fn) {
   };
   auto state = std::make_shared<State>();
   const auto* fn_ptr = &fn;  // the caller outlives every task: it waits below
+  // Counted before the first Post: a task may finish before the next is posted.
+  for (auto& w : workers_) state->pending += w.get() != self;
   for (auto& w : workers_) {
     if (w.get() == self) continue;
-    ++state->pending;
     Worker* target = w.get();
     target->loop().Post([state, fn_ptr, target] {
       (*fn_ptr)(*target);
@@ -383,6 +384,8 @@ int Server::Run() {
     }
     break;
   }
+  // Signals too: work that waits (DEBUG SLEEP) checks shutting_down().
+  shutdown_.store(true);
   close(ep);
   close(sfd);
   LOG_WARNING("User requested shutdown...");

@@ -17,7 +17,13 @@ from tests.servers import basalt_path
 
 def test_maxclients_rejects_with_redis_error(basalt_factory):
     srv = basalt_factory(["--maxclients", "3"])
-    held = [RawClient(srv.host, srv.port) for _ in range(3)]
+    first = RawClient(srv.host, srv.port)
+    # The start-up probe's connection may not be reaped yet; wait until only we remain.
+    deadline = time.time() + 5
+    while b"connected_clients:1\r\n" not in first.call("INFO", "clients")[1]:
+        assert time.time() < deadline
+        time.sleep(0.05)
+    held = [first] + [RawClient(srv.host, srv.port) for _ in range(2)]
     for c in held:
         assert c.call("PING") == ("+", b"PONG")
     with socket.create_connection((srv.host, srv.port)) as s:

@@ -21,6 +21,8 @@ def read_all(sock, timeout=2.0):
             data += chunk
     except socket.timeout:
         return data, False
+    except ConnectionResetError:
+        return data, True
 
 
 def raw_exchange(server, payload, timeout=2.0):

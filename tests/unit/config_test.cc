@@ -405,7 +405,7 @@ TEST(ConfigTest, GetMatchingGlobs) {
             (std::vector<std::string>{"maxmemory", "maxmemory-policy", "maxmemory-samples"}));
   EXPECT_EQ(names({"MAXMEM*"}).size(), 3u);  // nocase
   EXPECT_EQ(names({"*port"}), (std::vector<std::string>{"port"}));
-  EXPECT_EQ(names({"p?rt", "[bh]*"}), (std::vector<std::string>{"port", "bind", "hz"}));
+  EXPECT_EQ(names({"p?rt", "[bh]?nd", "h?"}), (std::vector<std::string>{"port", "bind", "hz"}));
   EXPECT_TRUE(names({"nomatch*"}).empty());
   EXPECT_TRUE(names({"nosuch"}).empty());
   // An exact name is reported as written; every option appears once.
