@@ -6,8 +6,9 @@ Three sections, each run against both servers in the same invocation:
               -c 50 -r 100000, every test at pipeline 1 and 16; the servers are
               interleaved and each cell is the median of --repeats runs.
               Also server CPU seconds per million requests (/proc/PID/stat).
-  memory      fresh servers, load --keys keys "key:%012d" with 16-byte values
-              via redis-cli --pipe; bytes/key from INFO used_memory and RSS.
+  memory      fresh servers per dataset: 1M string keys "key:%012d" with 16-byte
+              values, 1M hashes of 5 fields, 100k sorted sets of 10 members,
+              loaded via redis-cli --pipe; bytes/key from INFO used_memory and RSS.
   io-threads  unpinned, basalt --io-threads 2 vs plain redis, redis-benchmark
               --threads 2, SET and GET at pipeline 1 and 16 (2x the requests;
               ops/s from wall time, as redis-benchmark --threads counts time
@@ -44,8 +45,18 @@ TESTS = {
     "GET": ["-t", "get"],
     "INCR": ["-t", "incr"],
     "MSET": ["-t", "mset"],
-    # "LPUSH": ["-t", "lpush"],
-    # "HSET": ["-t", "hset"],
+    "LPUSH": ["-t", "lpush"],
+    "LPOP": ["-t", "lpop"],
+    "LRANGE_100": ["-t", "lrange_100"],
+    "SADD": ["-t", "sadd"],
+    "SPOP": ["-t", "spop"],
+    "HSET": ["-t", "hset"],
+    "ZADD": ["-t", "zadd"],
+    "ZRANGE_100": ["ZRANGE", "myzset", "0", "99"],
+}
+# Commands run once before a test's first run, so custom tests read real data.
+SETUP = {
+    "ZRANGE_100": [["ZADD", "myzset", *(x for i in range(100) for x in (i, f"member:{i}"))]],
 }
 PIPELINES = [1, 16]
 IO_THREAD_TESTS = ["SET", "GET"]
@@ -59,7 +70,10 @@ def parse_args():
     ap.add_argument("--requests", type=int, help="requests per run at pipeline 1 (x%d when pipelined)"
                     % PIPELINED_REQUEST_FACTOR)
     ap.add_argument("--repeats", type=int, help="runs per cell; the median is reported")
-    ap.add_argument("--keys", type=int, help="keys loaded by the memory section")
+    ap.add_argument("--keys", type=int, help="scale of the memory datasets: strings loaded "
+                    "(the others scale with it); default 1,000,000")
+    ap.add_argument("--datasets", default="strings,hashes,zsets",
+                    help="memory datasets: " + ",".join(DATASETS))
     ap.add_argument("--only", help="comma-separated test names, e.g. SET,GET")
     ap.add_argument("--servers", default="basalt,redis", help="basalt,redis or just one of them")
     ap.add_argument("--sections", default="throughput,memory,io-threads")
@@ -68,6 +82,7 @@ def parse_args():
     a.requests = a.requests or (30_000 if a.quick else 200_000)
     a.repeats = a.repeats or 3
     a.keys = a.keys or (200_000 if a.quick else 1_000_000)
+    a.datasets = [d.strip() for d in a.datasets.split(",") if d.strip()]
     a.only = [t.strip().upper() for t in a.only.split(",")] if a.only else list(TESTS)
     unknown = [t for t in a.only if t not in TESTS]
     if unknown:
@@ -114,6 +129,11 @@ def run_benchmark(srv, test, pipeline, requests, pin, threads=None):
     cmd += TESTS[test]
     if not srv.alive:
         return {"error": f"{srv.name} is not running"}
+    with RawClient(srv.host, srv.port) as c:
+        for setup in SETUP.get(test, ()):
+            reply = c.call(*setup)
+            if reply[0] == "-":
+                return {"error": f"setup {setup[0]}: {reply[1].decode(errors='replace')}"}
     cpu_before, t0 = srv.cpu_seconds(), time.monotonic()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -190,10 +210,32 @@ def dbsize(srv):
         return c.call("DBSIZE")[1]
 
 
-def memory_section(args, names):
-    data = b"".join(b"*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$16\r\nvalue:%010d\r\n" % (i, i)
-                    for i in range(args.keys))
-    result = {"keys": args.keys}
+def resp(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+# Memory datasets: name -> (description, keys at full size, RESP for key i).
+DATASETS = {
+    "strings": ("keys 'key:%012d' with 16-byte values", 1_000_000,
+                lambda i: b"*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$16\r\nvalue:%010d\r\n" % (i, i)),
+    "hashes": ("hashes of 5 fields (8-byte fields, 8-byte values)", 1_000_000,
+               lambda i: resp("HSET", b"hash:%012d" % i,
+                              *(x for f in range(5) for x in (b"field:%02d" % f, b"v%07d" % (i % 10_000_000))))),
+    "zsets": ("sorted sets of 10 members (12-byte members)", 100_000,
+              lambda i: resp("ZADD", b"zset:%010d" % i,
+                             *(x for m in range(10) for x in (str(m * 1.5 + i % 7), b"member:%05d" % m)))),
+}
+
+
+def memory_section(args, names, dataset):
+    desc, full, gen = DATASETS[dataset]
+    n = full if args.keys is None else max(1, args.keys * full // 1_000_000)
+    data = b"".join(gen(i) for i in range(n))
+    result = {"dataset": dataset, "description": desc, "keys": n}
     for name in names:
         srv = start(name)
         try:
@@ -207,10 +249,10 @@ def memory_section(args, names):
             time.sleep(0.5)
             used1, rss1, keys = info_memory(srv), srv.rss_bytes(), dbsize(srv)
             cell = {"load_seconds": round(load_s, 2), "dbsize": keys,
-                    "rss_bytes_per_key": (rss1 - rss0) / args.keys,
-                    "used_memory_bytes_per_key": (used1 - used0) / args.keys
+                    "rss_bytes_per_key": (rss1 - rss0) / n,
+                    "used_memory_bytes_per_key": (used1 - used0) / n
                     if used0 is not None and used1 is not None else None}
-            if proc.returncode != 0 or "errors: 0," not in out or keys != args.keys:
+            if proc.returncode != 0 or "errors: 0," not in out or keys != n:
                 cell["error"] = f"load failed (dbsize {keys}): {out.strip()[-300:]}"
             result[name] = cell
         except Exception as e:  # e.g. the server died: report it, go on
@@ -262,7 +304,7 @@ def print_throughput(title, rows, names):
 
 
 def print_memory(result, names):
-    print(f"\n== memory: {result['keys']:,} keys 'key:%012d' with 16-byte values (bytes per key)")
+    print(f"\n== memory: {result['keys']:,} {result['description']} (bytes per key)")
     rows = []
     for label, key, rkey in (("used_memory", "used_memory_bytes_per_key", "used_memory_ratio"),
                              ("RSS", "rss_bytes_per_key", "rss_ratio")):
@@ -297,8 +339,10 @@ def main():
             results["throughput"] = rows
             print_throughput("throughput (server on CPU 0, redis-benchmark -c 50 on CPU 1)", rows, names)
         if "memory" in args.sections:
-            results["memory"] = memory_section(args, names)
-            print_memory(results["memory"], names)
+            results["memory"] = {}
+            for dataset in args.datasets:
+                results["memory"][dataset] = memory_section(args, names, dataset)
+                print_memory(results["memory"][dataset], names)
         io_tests = [t for t in IO_THREAD_TESTS if t in args.only]
         if "io-threads" in args.sections and io_tests:
             rows = throughput_section(args, names, io_tests, PIPELINES, pin=False, threads=2,
