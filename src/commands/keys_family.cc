@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/errors.h"
+#include "db/access_clock.h"
 #include "common/strutil.h"
 #include "db/database.h"
 #include "db/keyspace.h"
@@ -71,10 +72,7 @@ bool ParseDbIndex(CommandContext& ctx, std::string_view s, int* out) {
   return true;
 }
 
-bool IsLfuPolicy(CommandContext& ctx) {
-  std::string policy = ctx.server->config().maxmemory_policy();
-  return policy == "allkeys-lfu" || policy == "volatile-lfu";
-}
+bool IsLfuPolicy(CommandContext&) { return db::AccessClock::lfu(); }
 
 // Frees values and detached tables off the request path (UNLINK, FLUSH*
 // ASYNC). One thread, started on first use and never joined: pending work at
@@ -299,7 +297,7 @@ void CmdCopy(const ArgList& args, CommandContext& ctx) {
   }
   // Looked up again: expiring `newkey` above may have moved entries of a shared shard.
   Entry* copy = Entry::CopyValue(newkey, ctx.db->Find(key, ctx.now_ms));
-  copy->lru = LruClock(ctx.now_ms);  // a new object to Redis, not an access of the old one
+  copy->lru = db::AccessClock::Initial(ctx.now_ms);  // a new object, not an access of the old one
   if (dst_exists) dst.Delete(newkey);
   dst.Add(copy);
   KeyModified(ctx, newkey);
@@ -503,11 +501,9 @@ void CmdObjectIdletime(const ArgList& args, CommandContext& ctx) {
     ctx.rb->Error(errors::kLfuSelected);
     return;
   }
-  ctx.rb->Integer(static_cast<int64_t>(IdleSeconds(e, ctx.now_ms)));
+  ctx.rb->Integer(static_cast<int64_t>(db::AccessClock::IdleSeconds(e->lru, ctx.now_ms)));
 }
 
-// Redis's LFUDecrAndReturn over the LFU layout of Entry::lru: 16 bits of
-// minutes since the epoch (the last decrement), 8 bits of log counter.
 void CmdObjectFreq(const ArgList& args, CommandContext& ctx) {
   Entry* e = LookupRead(ctx, args[2], kLookupNoTouch);
   if (!e) {
@@ -518,14 +514,7 @@ void CmdObjectFreq(const ArgList& args, CommandContext& ctx) {
     ctx.rb->Error(errors::kLfuNotSelected);
     return;
   }
-  constexpr uint64_t kDecayMinutes = 1;  // lfu-decay-time's default
-  uint64_t ldt = e->lru >> 8;
-  uint64_t counter = e->lru & 255;
-  uint64_t now = static_cast<uint64_t>(ctx.now_ms / 1000 / 60) & 65535;
-  uint64_t elapsed = now >= ldt ? now - ldt : 65535 - ldt + now;
-  uint64_t periods = elapsed / kDecayMinutes;
-  counter = periods > counter ? 0 : counter - periods;
-  ctx.rb->Integer(static_cast<int64_t>(counter));
+  ctx.rb->Integer(db::AccessClock::LfuDecayed(e->lru, ctx.now_ms));
 }
 
 void CmdObjectHelp(const ArgList&, CommandContext& ctx) {

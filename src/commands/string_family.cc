@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/errors.h"
+#include "db/access_clock.h"
 #include "common/strutil.h"
 #include "db/database.h"
 #include "db/entry.h"
@@ -55,7 +56,6 @@ size_t GreedyCapacity(size_t need) {
 // Links `fresh` under its key, replacing `old` (the key's current entry, or
 // null when the key is absent) and freeing it.
 Entry* Install(CommandContext& ctx, Entry* old, Entry* fresh, bool keep_ttl) {
-  fresh->lru = LruClock(ctx.now_ms);
   if (!old) {
     ctx.db->Add(fresh);
     return fresh;
@@ -98,7 +98,8 @@ Entry* StoreString(CommandContext& ctx, std::string_view key, Entry* old, std::s
   Encoding enc = db::ChooseStringEncoding(value, &int_value);
   if (old && IsString(old) && RewriteInPlace(old, value, enc, int_value)) {
     if (!keep_ttl) ctx.db->ClearExpire(old);
-    old->lru = LruClock(ctx.now_ms);
+    // A new value object to Redis: a fresh LRU stamp, but LFU data survives overwrites.
+    if (!db::AccessClock::lfu()) old->lru = db::AccessClock::Initial(ctx.now_ms);
     return old;
   }
   Entry* fresh =

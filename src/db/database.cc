@@ -1,5 +1,7 @@
 #include "db/database.h"
 
+#include "db/access_clock.h"
+
 namespace basalt::db {
 
 bool Database::ExpireIfNeeded(Shard& sh, Entry* e, int64_t now_ms) {
@@ -20,12 +22,6 @@ Entry* Database::Find(std::string_view key, int64_t now_ms) {
   return e;
 }
 
-Entry* Database::FindAndTouch(std::string_view key, int64_t now_ms, uint32_t lru_clock) {
-  Entry* e = Find(key, now_ms);
-  if (e) e->lru = lru_clock;
-  return e;
-}
-
 Entry* Database::Put(Entry* fresh, bool keep_ttl) {
   Shard& sh = shards_[ShardOf(fresh->key())];
   Entry* old = sh.table.Find(fresh->key());
@@ -34,6 +30,8 @@ Entry* Database::Put(Entry* fresh, bool keep_ttl) {
     Add(fresh);
     return fresh;
   }
+  // An overwrite keeps the access frequency, as Redis's dbOverwrite does.
+  if (AccessClock::lfu()) fresh->lru = old->lru;
   if (keep_ttl) {
     fresh->expire_ms = old->expire_ms;
   } else {
@@ -75,6 +73,46 @@ void Database::ClearExpire(Entry* e) {
   if (!e->expire_ms) return;
   --shards_[ShardOf(e->key())].expires;
   e->expire_ms = 0;
+}
+
+void Database::AddWaiter(std::string_view key, KeyWaiter* w) {
+  Shard& sh = shards_[ShardOf(key)];
+  if (!sh.waiters) sh.waiters = std::make_unique<WaitQueues>();
+  std::deque<KeyWaiter*>& q = sh.waiters->by_key[std::string(key)];
+  for (KeyWaiter* x : q) {
+    if (x == w) return;
+  }
+  q.push_back(w);
+}
+
+void Database::RemoveWaiter(std::string_view key, KeyWaiter* w) {
+  Shard& sh = shards_[ShardOf(key)];
+  if (!sh.waiters) return;
+  auto it = sh.waiters->by_key.find(std::string(key));
+  if (it == sh.waiters->by_key.end()) return;
+  std::deque<KeyWaiter*>& q = it->second;
+  for (auto qi = q.begin(); qi != q.end(); ++qi) {
+    if (*qi == w) {
+      q.erase(qi);
+      break;
+    }
+  }
+  if (q.empty()) sh.waiters->by_key.erase(it);
+}
+
+void Database::SignalIfReady(std::string_view key, int64_t now_ms) {
+  Shard& sh = shards_[ShardOf(key)];
+  if (!sh.waiters || sh.waiters->by_key.empty()) return;
+  auto it = sh.waiters->by_key.find(std::string(key));
+  if (it == sh.waiters->by_key.end()) return;
+  Entry* e = Find(key, now_ms);
+  if (!e) return;
+  for (KeyWaiter* w : it->second) {
+    if (w->wants() == e->type) {
+      w->Signal();
+      return;
+    }
+  }
 }
 
 size_t Database::SizeAllShards() {

@@ -10,9 +10,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "db/entry.h"
 #include "db/table.h"
@@ -25,11 +29,31 @@ inline constexpr unsigned kShardCount = 1u << kShardBits;
 // What happened to a key, for watchers, notifications and the AOF.
 enum class KeyEvent { kExpired, kDeleted };
 
+// A client blocked on keys (BLPOP, BZPOPMIN ...) as the keyspace sees it:
+// queued FIFO on each key in that key's shard. The server implements Signal.
+class KeyWaiter {
+ public:
+  explicit KeyWaiter(ObjType wants) : wants_(wants) {}
+  virtual ~KeyWaiter() = default;
+  ObjType wants() const { return wants_; }
+  // The key now holds a value of wants(). Called with the key's shard lock
+  // held, from any thread: must not block or take shard locks.
+  virtual void Signal() = 0;
+
+ private:
+  ObjType wants_;
+};
+
+struct WaitQueues {
+  std::unordered_map<std::string, std::deque<KeyWaiter*>> by_key;
+};
+
 struct alignas(64) Shard {
   std::mutex mu;
   Table table;
   size_t expires = 0;  // entries with a TTL
   uint64_t expire_cursor = 0;  // active-expiry scan position
+  std::unique_ptr<WaitQueues> waiters;  // allocated on first use
 };
 
 class Database {
@@ -46,8 +70,6 @@ class Database {
 
   // --- Lookups (shard lock held). Expired keys are deleted on the way. ---
   Entry* Find(std::string_view key, int64_t now_ms);
-  // Find and update the key's LRU clock, as a read by a client does.
-  Entry* FindAndTouch(std::string_view key, int64_t now_ms, uint32_t lru_clock);
 
   // --- Mutations (shard lock held). Returned entries replace any pointer the
   // caller held to the key's previous entry. ---
@@ -62,6 +84,17 @@ class Database {
   Entry* Take(std::string_view key);
   void SetExpire(Entry* e, int64_t at_ms);
   void ClearExpire(Entry* e);
+
+  // --- Blocked clients' waiter queues (shard lock of `key` held). ---
+  // Appends `w` to key's queue unless already queued (a re-run keeps its place).
+  void AddWaiter(std::string_view key, KeyWaiter* w);
+  void RemoveWaiter(std::string_view key, KeyWaiter* w);
+  // Signals the first waiter of `key` wanting the type `key` now holds.
+  void SignalIfReady(std::string_view key, int64_t now_ms);
+  bool HasWaiters(std::string_view key) {
+    const Shard& sh = shards_[ShardOf(key)];
+    return sh.waiters && !sh.waiters->by_key.empty();
+  }
 
   // --- Whole-database operations; they lock shard by shard. ---
   size_t SizeAllShards();

@@ -1,14 +1,24 @@
 #include "db/entry.h"
 
+#include <time.h>
+
 #include <cstdlib>
 #include <new>
 
 #include "common/memory.h"
+#include "db/access_clock.h"
 
 namespace basalt::db {
 namespace {
 
 ObjectOps g_ops[8];
+
+// Allocation-time stamp: second resolution is all the LRU/LFU clocks use.
+int64_t CoarseNowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000;
+}
 
 void* CheckedMalloc(size_t n) {
   void* p = malloc(n);
@@ -43,7 +53,7 @@ Entry* Entry::Allocate(std::string_view key, size_t payload_len) {
   e->expire_ms = 0;
   e->key_len = static_cast<uint32_t>(key.size());
   e->val_len = 0;
-  e->lru = 0;
+  e->lru = AccessClock::Initial(CoarseNowMs());
   e->type = ObjType::kString;
   e->enc = Encoding::kRaw;
   e->flags = 0;

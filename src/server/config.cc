@@ -19,6 +19,7 @@
 
 #include "common/logging.h"
 #include "common/strutil.h"
+#include "db/access_clock.h"
 #include "protocol/resp_parser.h"
 
 namespace basalt::server {
@@ -593,7 +594,22 @@ Config::Config() {
   number("maxmemory", Kind::kMemory, &maxmemory, 0, INT64_MAX);
   text("maxmemory-policy", Kind::kEnum, false, false,
        {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
-        "allkeys-lfu", "allkeys-random", "noeviction"});
+        "allkeys-lfu", "allkeys-random", "noeviction"})
+      ->store = [](Config&, const Value& v, std::string*) {
+    // Entry::lru holds LFU data exactly while an LFU policy is selected.
+    db::AccessClock::SetLfu(v.text.find("lfu") != std::string::npos);
+    return true;
+  };
+  Option* lfu_log = number("lfu-log-factor", Kind::kInt, &lfu_log_factor, 0, kIntMax);
+  lfu_log->store = [](Config& c, const Value&, std::string*) {
+    db::AccessClock::SetLfuParams(c.lfu_log_factor.load(), c.lfu_decay_time.load());
+    return true;
+  };
+  Option* lfu_decay = number("lfu-decay-time", Kind::kInt, &lfu_decay_time, 0, kIntMax);
+  lfu_decay->store = [](Config& c, const Value&, std::string*) {
+    db::AccessClock::SetLfuParams(c.lfu_log_factor.load(), c.lfu_decay_time.load());
+    return true;
+  };
   number("maxmemory-samples", Kind::kInt, &maxmemory_samples, 1, kIntMax);
   number("active-expire-effort", Kind::kInt, &active_expire_effort, 1, 10);
   // Thresholds of the compact encodings (Redis 7.0 names; the ziplist names are aliases).

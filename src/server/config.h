@@ -40,6 +40,8 @@ class Config {
   std::atomic<int64_t> hz{10};
   std::atomic<int64_t> maxmemory{0};
   std::atomic<int64_t> maxmemory_samples{5};
+  std::atomic<int64_t> lfu_log_factor{10};
+  std::atomic<int64_t> lfu_decay_time{1};
   std::atomic<int64_t> unixsocketperm{0};
   std::atomic<int64_t> active_expire_effort{1};
   // Compact-encoding thresholds of the aggregate types.

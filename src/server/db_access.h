@@ -18,9 +18,6 @@ enum LookupFlags : int {
   kLookupNoStats = 2,  // don't count keyspace hits/misses
 };
 
-// Redis's 24-bit LRU clock, in seconds.
-inline uint32_t LruClock(int64_t now_ms) { return static_cast<uint32_t>(now_ms / 1000) & 0xFFFFFF; }
-
 // lookupKeyRead: expires lazily, counts hits/misses, touches LRU.
 db::Entry* LookupRead(CommandContext& ctx, std::string_view key, int flags = kLookupNone);
 // lookupKeyWrite: expires lazily; no stats.
@@ -30,7 +27,5 @@ db::Entry* LookupWrite(CommandContext& ctx, std::string_view key);
 // `dirty` is how many changes to count towards rdb_changes_since_last_save.
 void KeyModified(CommandContext& ctx, std::string_view key, uint64_t dirty = 1);
 
-// Idle seconds as OBJECT IDLETIME reports them.
-uint64_t IdleSeconds(const db::Entry* e, int64_t now_ms);
 
 }  // namespace basalt::server

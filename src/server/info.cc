@@ -11,6 +11,7 @@
 #include <mutex>
 #include <random>
 
+#include "db/access_clock.h"
 #include "common/clock.h"
 #include "common/memory.h"
 #include "common/strutil.h"
@@ -166,7 +167,7 @@ void AppendServer(InfoContext& x, std::string* out) {
   int64_t hz = s.config().hz.load(std::memory_order_relaxed);
   SignedField(out, "hz", hz);
   SignedField(out, "configured_hz", hz);
-  Field(out, "lru_clock", uint64_t{LruClock(x.now_us / 1000)});
+  Field(out, "lru_clock", uint64_t{db::AccessClock::LruClock(x.now_us / 1000)});
   Field(out, "executable", ExecutablePath(s));
   Field(out, "config_file", s.config().config_file());
   // Every worker does its own socket I/O; with more than one, I/O is threaded.

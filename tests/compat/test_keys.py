@@ -974,12 +974,16 @@ def test_idletime_and_freq_errors_by_policy(compat, restore_memory_config):
     assert compat.check("OBJECT", "FREQ", "k")[0] == "-"
 
 
-@pytest.mark.xfail(strict=True, reason="the core keeps no LFU counters yet: db_access's lookups "
-                   "and new entries store the LRU clock in Entry::lru under LFU policies")
 def test_object_freq_under_lfu(compat, restore_memory_config):
     compat.check("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
     compat.check("SET", "k", "value")
-    compat.check("OBJECT", "FREQ", "k")
+    assert compat.check("OBJECT", "FREQ", "k") == ints(5)  # LFU_INIT_VAL
+    # The first access always counts (probability 1 at the initial value).
+    compat.check("GET", "k")
+    assert compat.check("OBJECT", "FREQ", "k") == ints(6)
+    # An overwrite keeps the frequency, as dbOverwrite does.
+    compat.check("SET", "k", "other")
+    assert compat.check("OBJECT", "FREQ", "k") == ints(6)
 
 
 def keyspace_stats(client):
