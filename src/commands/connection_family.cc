@@ -350,6 +350,8 @@ void CmdClientReply(const ArgList& args, CommandContext& ctx) {
   if (EqualsIgnoreCase(args[2], "ON")) {
     c->reply_mode = ReplyMode::kOn;
     c->skip_next_reply = false;
+    // This command ran with replies discarded; its own +OK must go out.
+    ctx.rb->set_buffer(&c->out());
     ctx.rb->Ok();
   } else if (EqualsIgnoreCase(args[2], "OFF")) {
     c->reply_mode = ReplyMode::kOff;

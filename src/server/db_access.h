@@ -6,6 +6,7 @@
 
 #include <string_view>
 
+#include "db/access_clock.h"
 #include "db/database.h"
 #include "db/entry.h"
 #include "server/command.h"
@@ -17,6 +18,10 @@ enum LookupFlags : int {
   kLookupNoTouch = 1,  // don't update the LRU clock (OBJECT, TYPE, TTL ...)
   kLookupNoStats = 2,  // don't count keyspace hits/misses
 };
+
+// The LRU clock for a new value. Entries are stamped when allocated
+// (db::AccessClock), so families rarely need this.
+inline uint32_t LruClock(int64_t now_ms) { return db::AccessClock::Initial(now_ms); }
 
 // lookupKeyRead: expires lazily, counts hits/misses, touches LRU.
 db::Entry* LookupRead(CommandContext& ctx, std::string_view key, int flags = kLookupNone);
