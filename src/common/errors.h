@@ -21,6 +21,8 @@ inline constexpr std::string_view kSameObject =
     "ERR source and destination objects are the same";
 inline constexpr std::string_view kStringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 inline constexpr std::string_view kOffsetOutOfRange = "ERR offset is out of range";
+inline constexpr std::string_view kOom =
+    "OOM command not allowed when used memory > 'maxmemory'.";
 inline constexpr std::string_view kNoAuth = "NOAUTH Authentication required.";
 inline constexpr std::string_view kWrongPass =
     "WRONGPASS invalid username-password pair or user is disabled.";
@@ -93,4 +95,41 @@ inline constexpr std::string_view kGetKeysWrongArity =
 inline constexpr std::string_view kGetKeysInvalidArgs =
     "ERR Invalid arguments specified for command";
 
+// Set family (t_set.c) and SORT (sort.c).
+inline constexpr std::string_view kMustBePositive = "ERR value is out of range, must be positive";
+inline constexpr std::string_view kCountOutOfRangeLong =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+inline constexpr std::string_view kNumkeysNotPositive = "ERR numkeys should be greater than 0";
+inline constexpr std::string_view kNumkeysTooMany =
+    "ERR Number of keys can't be greater than number of args";
+inline constexpr std::string_view kLimitNegative = "ERR LIMIT can't be negative";
+inline constexpr std::string_view kSortScoreNotDouble =
+    "ERR One or more scores can't be converted into double";
+
+// Bitmaps (bitops.c).
+inline constexpr std::string_view kBitOffset = "ERR bit offset is not an integer or out of range";
+inline constexpr std::string_view kBitValue = "ERR bit is not an integer or out of range";
+inline constexpr std::string_view kBitArgument = "ERR The bit argument must be 1 or 0.";
+inline constexpr std::string_view kBitfieldType =
+    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but "
+    "i64 is.";
+inline constexpr std::string_view kBitfieldOverflow = "ERR Invalid OVERFLOW type specified";
+inline constexpr std::string_view kBitfieldRoGetOnly =
+    "ERR BITFIELD_RO only supports the GET subcommand";
+inline constexpr std::string_view kBitopNotOneKey =
+    "ERR BITOP NOT must be called with a single source key.";
+
+// HyperLogLog (hyperloglog.c).
+inline constexpr std::string_view kHllNotValid =
+    "WRONGTYPE Key is not a valid HyperLogLog string value.";
+inline constexpr std::string_view kHllCorrupt = "INVALIDOBJ Corrupted HLL object detected";
+
+// Hash family (t_hash.c).
+inline constexpr std::string_view kHashValueNotInteger = "ERR hash value is not an integer";
+inline constexpr std::string_view kHashValueNotFloat = "ERR hash value is not a float";
+inline constexpr std::string_view kHashIncrNanOrInf = "ERR value is NaN or Infinity";
+inline constexpr std::string_view kHashCountOutOfRange = "ERR value is out of range";
+inline constexpr std::string_view kHashRandCountRange =
+    "ERR value is out of range, value must between -9223372036854775807 and "
+    "9223372036854775807";
 }  // namespace basalt::errors

@@ -56,6 +56,11 @@ bool Database::Delete(std::string_view key) {
   return true;
 }
 
+void Database::Evict(std::string_view key) {
+  if (listener_) listener_(*this, key, KeyEvent::kEvicted, listener_arg_);
+  Delete(key);
+}
+
 Entry* Database::Take(std::string_view key) {
   Shard& sh = shards_[ShardOf(key)];
   Entry* e = sh.table.Unlink(key);

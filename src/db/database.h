@@ -27,7 +27,7 @@ inline constexpr unsigned kShardBits = 8;
 inline constexpr unsigned kShardCount = 1u << kShardBits;
 
 // What happened to a key, for watchers, notifications and the AOF.
-enum class KeyEvent { kExpired, kDeleted };
+enum class KeyEvent { kExpired, kDeleted, kEvicted };
 
 // A client blocked on keys (BLPOP, BZPOPMIN ...) as the keyspace sees it:
 // queued FIFO on each key in that key's shard. The server implements Signal.
@@ -80,6 +80,8 @@ class Database {
   // Adds an entry whose key is known to be absent.
   void Add(Entry* fresh);
   bool Delete(std::string_view key);
+  // Removes a key to free memory (maxmemory), telling the key listener.
+  void Evict(std::string_view key);
   // Unlinks without freeing (RENAME, MOVE); the caller owns the result.
   Entry* Take(std::string_view key);
   void SetExpire(Entry* e, int64_t at_ms);

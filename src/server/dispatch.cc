@@ -8,6 +8,7 @@
 #include "common/errors.h"
 #include "db/keyspace.h"
 #include "server/client.h"
+#include "server/eviction.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -71,6 +72,12 @@ void Server::Execute(Client& c, ArgList& args) {
   // Clients start authenticated when the default user has no password, as in Redis.
   if (!c.authenticated && !(spec->flags & kNoAuth)) {
     Reject(c, spec, errors::kNoAuth);
+    return;
+  }
+
+  if (PerformEvictions(*this, *c.worker(), start_us) == EvictResult::kFail &&
+      (spec->flags & kDenyOom)) {
+    Reject(c, spec, errors::kOom);
     return;
   }
 

@@ -1091,3 +1091,15 @@ def test_concurrent_keyspace_wide_commands(compat):
                     break
             assert scanned == {k[1] for k in keys}
             assert c.call("DBSIZE")[1] >= len(keys)  # may still hold unvisited expired keys
+
+
+def test_oom_under_noeviction(compat, restore_memory_config):
+    compat.check("SET", "before", "1")
+    compat.check("CONFIG", "SET", "maxmemory", "1")
+    compat.check("SET", "k", "v")
+    compat.check("INCR", "before")
+    compat.check("GET", "before")
+    compat.check("APPEND", "before", "x")
+    compat.check("EXPIRE", "before", "100")
+    compat.check("DEL", "before")
+    compat.check("CONFIG", "SET", "maxmemory", "0")
