@@ -7,6 +7,12 @@
 
 #ifdef BASALT_JEMALLOC
 #include <jemalloc/jemalloc.h>  // NOLINT
+#elif defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// Sanitizers replace malloc; their allocator keeps the statistics (GCC ships
+// the runtime but not <sanitizer/allocator_interface.h>).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
+extern "C" size_t __sanitizer_get_heap_size();
+#define BASALT_SANITIZER_ALLOCATOR 1
 #endif
 
 namespace basalt {
@@ -43,6 +49,10 @@ MemoryStats ReadMemoryStats() {
   s.allocated = JemallocStat("stats.allocated");
   s.active = JemallocStat("stats.active");
   s.resident = JemallocStat("stats.resident");
+#elif defined(BASALT_SANITIZER_ALLOCATOR)
+  s.allocated = __sanitizer_get_current_allocated_bytes();
+  s.active = s.allocated;
+  s.resident = __sanitizer_get_heap_size();
 #else
   struct mallinfo2 mi = mallinfo2();
   s.allocated = mi.uordblks + mi.hblkhd;
@@ -56,6 +66,8 @@ MemoryStats ReadMemoryStats() {
 size_t AllocatedBytes() {
 #ifdef BASALT_JEMALLOC
   return JemallocStat("stats.allocated");
+#elif defined(BASALT_SANITIZER_ALLOCATOR)
+  return __sanitizer_get_current_allocated_bytes();
 #else
   struct mallinfo2 mi = mallinfo2();
   return mi.uordblks + mi.hblkhd;
@@ -68,6 +80,8 @@ const char* AllocatorName() {
 #define BASALT_STR(x) BASALT_STR2(x)
   return "jemalloc-" BASALT_STR(JEMALLOC_VERSION_MAJOR) "." BASALT_STR(
       JEMALLOC_VERSION_MINOR) "." BASALT_STR(JEMALLOC_VERSION_BUGFIX);
+#elif defined(BASALT_SANITIZER_ALLOCATOR)
+  return "sanitizer";
 #else
   return "libc";
 #endif
