@@ -632,10 +632,10 @@ void TtlGeneric(const ArgList& args, CommandContext& ctx, bool ms, bool absolute
   }
   int64_t ttl = absolute ? e->expire_ms : e->expire_ms - ctx.now_ms;
   if (ttl < 0) ttl = 0;
-  // Redis computes (ttl+500)/1000 in signed 64 bits, which wraps near INT64_MAX;
-  // the wrap is reproduced without undefined behaviour.
-  int64_t rounded = static_cast<int64_t>(static_cast<uint64_t>(ttl) + 500);
-  ctx.rb->Integer(ms ? ttl : rounded / 1000);
+  // ttl >= 0 here; unsigned rounding gives Redis's reply near INT64_MAX
+  // (9223372036854776) without signed overflow.
+  uint64_t rounded = (static_cast<uint64_t>(ttl) + 500) / 1000;
+  ctx.rb->Integer(ms ? ttl : static_cast<int64_t>(rounded));
 }
 
 void CmdTtl(const ArgList& args, CommandContext& ctx) { TtlGeneric(args, ctx, false, false); }
