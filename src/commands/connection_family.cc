@@ -18,7 +18,12 @@ void CmdPing(const ArgList& args, CommandContext& ctx) {
     ctx.rb->Error("ERR wrong number of arguments for 'ping' command");
     return;
   }
-  if (args.size() == 2) {
+  if (ctx.client->resp == 2 && ctx.client->subscriptions() > 0) {
+    // Subscribed RESP2 clients get PING as a message-shaped array.
+    ctx.rb->ArrayHeader(2);
+    ctx.rb->Bulk("pong");
+    ctx.rb->Bulk(args.size() == 2 ? args[1] : std::string_view());
+  } else if (args.size() == 2) {
     ctx.rb->Bulk(args[1]);
   } else {
     ctx.rb->SimpleString("PONG");
@@ -143,6 +148,7 @@ void CmdHello(const ArgList& args, CommandContext& ctx) {
 void CmdReset(const ArgList&, CommandContext& ctx) {
   Client* c = ctx.client;
   c->db_index = 0;
+  c->UnsubscribeAll();
   c->SetResp(2);
   c->name.clear();
   c->reply_mode = ReplyMode::kOn;
@@ -412,11 +418,12 @@ void CmdContainer(const ArgList&, CommandContext& ctx) {
 void RegisterConnectionFamily(CommandRegistry& r) {
   constexpr uint32_t kConn = kAclConnection;
   r.Register({
-      Cmd("ping", -1, kFast, kConn | kAclFast, CmdPing)
+      Cmd("ping", -1, kFast | kPubSubContext, kConn | kAclFast, CmdPing)
           .Doc("connection", "1.0.0", "Ping the server"),
       Cmd("echo", 2, kLoading | kStale | kFast, kConn | kAclFast, CmdEcho)
           .Doc("connection", "1.0.0", "Echo the given string"),
-      Cmd("quit", -1, kNoAuth | kNoScript | kStale | kFast | kLoading | kAllowBusy,
+      Cmd("quit", -1,
+          kNoAuth | kNoScript | kStale | kFast | kLoading | kAllowBusy | kPubSubContext,
           kConn | kAclFast, CmdQuit)
           .Doc("connection", "1.0.0", "Close the connection"),
       Cmd("auth", -2, kNoAuth | kNoScript | kLoading | kStale | kFast | kAllowBusy,
@@ -425,7 +432,8 @@ void RegisterConnectionFamily(CommandRegistry& r) {
       Cmd("hello", -1, kNoAuth | kNoScript | kLoading | kStale | kFast | kAllowBusy,
           kConn | kAclFast, CmdHello)
           .Doc("connection", "6.0.0", "Handshake with Redis"),
-      Cmd("reset", 1, kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy,
+      Cmd("reset", 1,
+          kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy | kPubSubContext,
           kConn | kAclFast, CmdReset)
           .Doc("connection", "6.2.0", "Reset the connection"),
       Cmd("select", 2, kLoading | kStale | kFast, kConn | kAclFast, CmdSelect)

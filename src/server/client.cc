@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "common/logging.h"
+#include "server/pubsub.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -81,8 +82,45 @@ void Client::ProcessInput() {
   in().ShrinkIfIdle(64 * 1024);
 }
 
+void Client::PushPubSub(std::initializer_list<std::string_view> parts) {
+  std::string* saved = rb_.buffer();
+  rb_.set_buffer(&out());
+  rb_.PushHeader(parts.size());
+  for (std::string_view p : parts) rb_.Bulk(p);
+  rb_.set_buffer(saved);
+  if (!CheckOutputLimits(SystemClock().NowMs())) return;
+  // Written once the current batch of events is handled, so a burst of
+  // messages goes out in one send.
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    Worker* w = worker_;
+    uint64_t id = id_;
+    loop()->Defer([w, id] {
+      if (Client* c = w->FindClient(id)) {
+        c->flush_scheduled_ = false;
+        if (!c->closed()) c->Flush();
+      }
+    });
+  }
+}
+
+void Client::UnsubscribeAll() {
+  PubSub& ps = worker_->server()->pubsub();
+  int w = worker_->index();
+  for (const std::string& ch : channels.names()) ps.Unsubscribe(ChannelKind::kChannel, ch, w, id_);
+  for (const std::string& p : patterns.names()) ps.Unsubscribe(ChannelKind::kPattern, p, w, id_);
+  for (const std::string& ch : shard_channels.names()) {
+    ps.Unsubscribe(ChannelKind::kShard, ch, w, id_);
+  }
+  channels.clear();
+  patterns.clear();
+  shard_channels.clear();
+}
+
 bool Client::CheckOutputLimits(int64_t now_ms) {
-  const OutputBufferLimit& lim = worker_->server()->config().obuf_normal;
+  // Subscribers are held to the pubsub class, as Redis's getClientType does.
+  Config& cfg = worker_->server()->config();
+  const OutputBufferLimit& lim = subscriptions() > 0 ? cfg.obuf_pubsub : cfg.obuf_normal;
   int64_t hard = lim.hard.load(std::memory_order_relaxed);
   int64_t soft = lim.soft.load(std::memory_order_relaxed);
   if (hard == 0 && soft == 0) return true;
@@ -106,22 +144,23 @@ bool Client::CheckOutputLimits(int64_t now_ms) {
 }
 
 void Client::OnClosed() {
+  UnsubscribeAll();
   ReportTraffic();
   worker_->Forget(this);
   delete this;
 }
 
 std::string Client::Describe(int64_t now_ms) const {
-  const char* flags = close_after_reply() ? "c" : "N";
+  const char* flags = close_after_reply() ? "c" : subscriptions() > 0 ? "P" : "N";
   const char* cmd = last_cmd ? last_cmd->name.c_str() : "NULL";
   char buf[1024];
   snprintf(buf, sizeof(buf),
-           "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 "
-           "psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 "
+           "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu "
+           "psub=%zu ssub=%zu multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 "
            "obl=0 oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=%s redir=-1 resp=%d",
            static_cast<unsigned long long>(id_), peer().c_str(), local().c_str(), fd(),
            name.c_str(), static_cast<long long>((now_ms - ctime_ms) / 1000),
-           static_cast<long long>((now_ms - last_interaction_ms) / 1000), flags, db_index,
+           static_cast<long long>((now_ms - last_interaction_ms) / 1000), flags, db_index, channels.size(), patterns.size(), shard_channels.size(),
            const_cast<Client*>(this)->in().size(), const_cast<Client*>(this)->in().capacity() -
                const_cast<Client*>(this)->in().size(),
            const_cast<Client*>(this)->in().capacity(), pending_output(),

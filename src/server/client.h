@@ -3,8 +3,12 @@
 // dispatcher. Owned by one worker; touched only on that worker's thread.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <unordered_set>
+#include <vector>
 
 #include "net/connection.h"
 #include "protocol/reply_builder.h"
@@ -16,6 +20,33 @@ namespace basalt::server {
 class Worker;
 
 enum class ReplyMode { kOn, kOff, kSkip };
+
+// A client's subscriptions of one kind, in subscription order: a bare
+// PUNSUBSCRIBE answers in that order, as Redis's pattern list does.
+class Subscriptions {
+ public:
+  bool Add(std::string_view name) {
+    if (!index_.insert(std::string(name)).second) return false;
+    order_.emplace_back(name);
+    return true;
+  }
+  bool Remove(std::string_view name) {
+    if (!index_.erase(std::string(name))) return false;
+    order_.erase(std::find(order_.begin(), order_.end(), name));
+    return true;
+  }
+  size_t size() const { return order_.size(); }
+  bool empty() const { return order_.empty(); }
+  const std::vector<std::string>& names() const { return order_; }
+  void clear() {
+    order_.clear();
+    index_.clear();
+  }
+
+ private:
+  std::vector<std::string> order_;
+  std::unordered_set<std::string> index_;
+};
 
 class Client : public net::Connection {
  public:
@@ -43,6 +74,16 @@ class Client : public net::Connection {
     resp = version;
     rb_.set_resp3(version == 3);
   }
+  // Pub/Sub subscriptions (names), kept here so CLIENT LIST, RESP2's
+  // subscribed mode and cleanup at close need no registry lookups.
+  Subscriptions channels, patterns, shard_channels;
+  size_t subscriptions() const { return channels.size() + patterns.size() + shard_channels.size(); }
+  // Appends a Pub/Sub message (a push in RESP3, an array in RESP2) and
+  // schedules the write; enforces the pubsub output-buffer limit.
+  void PushPubSub(std::initializer_list<std::string_view> parts);
+  // Drops every subscription (close, RESET).
+  void UnsubscribeAll();
+
   // CLIENT LIST / CLIENT INFO line (no trailing newline).
   std::string Describe(int64_t now_ms) const;
   // Asks the client to close once what it was sent is written (CLIENT KILL, QUIT).
@@ -64,6 +105,7 @@ class Client : public net::Connection {
   ArgList args_;
   std::string discard_;  // replies of CLIENT REPLY OFF/SKIP go here
   uint64_t reported_in_ = 0, reported_out_ = 0;
+  bool flush_scheduled_ = false;
 };
 
 }  // namespace basalt::server

@@ -48,6 +48,8 @@ enum CommandFlag : uint32_t {
   // Basalt: the handler walks or replaces whole databases itself
   // (KEYS, SCAN, FLUSHDB, SWAPDB, ...); the dispatcher takes no shard locks.
   kKeyspaceWide = 1 << 24,
+  // Basalt: allowed to a RESP2 client in subscribed mode.
+  kPubSubContext = 1 << 25,
 };
 
 // ACL categories, as Redis names them (@keyspace, @read, ...).

@@ -81,6 +81,14 @@ void Server::Execute(Client& c, ArgList& args) {
     return;
   }
 
+  // RESP2 subscribers speak a reduced protocol (RESP3 clients may run anything).
+  if (c.resp == 2 && c.subscriptions() > 0 && !(spec->flags & kPubSubContext)) {
+    Reject(c, spec, "ERR Can't execute '" + spec->name +
+                        "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+                        "allowed in this context");
+    return;
+  }
+
   CommandContext ctx{&c, this, &c.rb(), &keyspace_->db(c.db_index), now_ms, spec};
   protocol::ReplyBuilder& rb = c.rb();
   rb.ResetErrorState();

@@ -8,6 +8,7 @@ void RegisterServerFamily(CommandRegistry& r);
 void RegisterCommandFamily(CommandRegistry& r);
 void RegisterStringFamily(CommandRegistry& r);
 void RegisterKeysFamily(CommandRegistry& r);
+void RegisterPubSubFamily(CommandRegistry& r);
 void RegisterListFamily(CommandRegistry& r);
 void RegisterHashFamily(CommandRegistry& r);
 void RegisterSetFamily(CommandRegistry& r);
@@ -22,6 +23,7 @@ void RegisterAllFamilies(CommandRegistry& r) {
   RegisterCommandFamily(r);
   RegisterStringFamily(r);
   RegisterKeysFamily(r);
+  RegisterPubSubFamily(r);
   //TMP RegisterListFamily(r);
   //TMP RegisterHashFamily(r);
   //TMP RegisterSetFamily(r);

@@ -283,6 +283,9 @@ void AppendStats(InfoContext& x, std::string* out) {
   Field(out, "evicted_clients", uint64_t{0});
   Field(out, "keyspace_hits", SumStat(s, &WorkerStats::keyspace_hits));
   Field(out, "keyspace_misses", SumStat(s, &WorkerStats::keyspace_misses));
+  Field(out, "pubsub_channels", s.pubsub().NumChannels(ChannelKind::kChannel));
+  Field(out, "pubsub_patterns", s.pubsub().NumPatterns());
+  Field(out, "pubsubshard_channels", s.pubsub().NumChannels(ChannelKind::kShard));
   // Snapshots don't fork (docs: DESIGN.md, Persistence).
   Field(out, "latest_fork_usec", uint64_t{0});
   Field(out, "total_forks", uint64_t{0});

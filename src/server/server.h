@@ -15,6 +15,7 @@
 #include "net/listener.h"
 #include "server/command.h"
 #include "server/config.h"
+#include "server/pubsub.h"
 #include "server/stats.h"
 
 namespace basalt::server {
@@ -32,6 +33,10 @@ class Worker {
   net::EventLoop& loop() { return loop_; }
   WorkerStats& stats() { return stats_; }
   const std::unordered_map<uint64_t, Client*>& clients() const { return clients_; }
+  Client* FindClient(uint64_t id) const {
+    auto it = clients_.find(id);
+    return it == clients_.end() ? nullptr : it->second;
+  }
 
   bool Listen(std::string* error);
   void Start();
@@ -70,6 +75,7 @@ class Server {
 
   Config& config() { return config_; }
   db::Keyspace& keyspace() { return *keyspace_; }
+  PubSub& pubsub() { return pubsub_; }
   const CommandRegistry& commands() const { return commands_; }
   std::vector<std::unique_ptr<Worker>>& workers() { return workers_; }
 
@@ -107,6 +113,7 @@ class Server {
  private:
   Config config_;
   std::unique_ptr<db::Keyspace> keyspace_;
+  PubSub pubsub_{this};
   CommandRegistry commands_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<uint64_t> next_client_id_{1};
