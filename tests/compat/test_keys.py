@@ -945,6 +945,7 @@ def restore_memory_config(compat):
     for client in (compat.redis, compat.basalt):
         client.call("CONFIG", "SET", "maxmemory-policy", "noeviction")
         client.call("CONFIG", "SET", "maxmemory", "0")
+        client.call("CONFIG", "SET", "lfu-decay-time", "1")
 
 
 @pytest.mark.parametrize("policy,shared", [
@@ -975,6 +976,8 @@ def test_idletime_and_freq_errors_by_policy(compat, restore_memory_config):
 
 
 def test_object_freq_under_lfu(compat, restore_memory_config):
+    # No decay: a minute boundary between the commands must not change the counts.
+    compat.check("CONFIG", "SET", "lfu-decay-time", "0")
     compat.check("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
     compat.check("SET", "k", "value")
     assert compat.check("OBJECT", "FREQ", "k") == ints(5)  # LFU_INIT_VAL
