@@ -21,6 +21,7 @@
 #include "db/database.h"
 #include "db/keyspace.h"
 #include "db/table.h"
+#include "server/blocking.h"
 #include "server/client.h"
 #include "server/command.h"
 #include "server/db_access.h"
@@ -258,6 +259,7 @@ void CmdMove(const ArgList& args, CommandContext& ctx) {
   }
   // The same entry changes tables: value, TTL and LRU travel with it.
   dst.Add(ctx.db->Take(key));
+  SignalKeyIfReady(dst, key, ctx.now_ms);  // a client may block on it in the other db
   KeyModified(ctx, key);
   ctx.rb->Integer(1);
 }
@@ -300,6 +302,7 @@ void CmdCopy(const ArgList& args, CommandContext& ctx) {
   copy->lru = db::AccessClock::Initial(ctx.now_ms);  // a new object, not an access of the old one
   if (dst_exists) dst.Delete(newkey);
   dst.Add(copy);
+  SignalKeyIfReady(dst, newkey, ctx.now_ms);
   KeyModified(ctx, newkey);
   ctx.rb->Integer(1);
 }
@@ -720,6 +723,9 @@ void CmdSwapDb(const ArgList& args, CommandContext& ctx) {
     return;
   }
   ks.SwapDb(a, b);
+  // Clients blocked in either database may now see their keys (no locks held).
+  SignalAllReadyKeys(ks.db(a), ctx.now_ms);
+  SignalAllReadyKeys(ks.db(b), ctx.now_ms);
   CountDirty(ctx, 1);
   ctx.rb->Ok();
 }

@@ -132,4 +132,36 @@ inline constexpr std::string_view kHashCountOutOfRange = "ERR value is out of ra
 inline constexpr std::string_view kHashRandCountRange =
     "ERR value is out of range, value must between -9223372036854775807 and "
     "9223372036854775807";
+// Sorted-set family (t_zset.c).
+inline constexpr std::string_view kZAddXxNx =
+    "ERR XX and NX options at the same time are not compatible";
+inline constexpr std::string_view kZAddGtLtNx =
+    "ERR GT, LT, and/or NX options at the same time are not compatible";
+inline constexpr std::string_view kZAddIncrPairs =
+    "ERR INCR option supports a single increment-element pair";
+inline constexpr std::string_view kZScoreNan = "ERR resulting score is not a number (NaN)";
+inline constexpr std::string_view kZMinMaxFloat = "ERR min or max is not a float";
+inline constexpr std::string_view kZMinMaxLex = "ERR min or max not valid string range item";
+inline constexpr std::string_view kZLimitRank =
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+inline constexpr std::string_view kZWithscoresLex =
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+inline constexpr std::string_view kZNumKeysPositive = "ERR numkeys should be greater than 0";
+inline constexpr std::string_view kZCountPositive = "ERR count should be greater than 0";
+inline constexpr std::string_view kZMustBePositive = "ERR value is out of range, must be positive";
+inline constexpr std::string_view kZOutOfRange = "ERR value is out of range";
+inline constexpr std::string_view kZRandCountRange =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+inline constexpr std::string_view kZWeightNotFloat = "ERR weight value is not a float";
+inline constexpr std::string_view kZLimitNegative = "ERR LIMIT can't be negative";
+
+// List family (t_list.c).
+inline constexpr std::string_view kListIndexOutOfRange = "ERR index out of range";
+inline constexpr std::string_view kListCountPositive = "ERR count should be greater than 0";
+inline constexpr std::string_view kLPosRankZero =
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
+    "negative to start from the end of the list";
+inline constexpr std::string_view kLPosCountNegative = "ERR COUNT can't be negative";
+inline constexpr std::string_view kLPosMaxlenNegative = "ERR MAXLEN can't be negative";
+
 }  // namespace basalt::errors

@@ -114,7 +114,7 @@ void Database::SignalIfReady(std::string_view key, int64_t now_ms) {
   if (!e) return;
   for (KeyWaiter* w : it->second) {
     if (w->wants() == e->type) {
-      w->Signal();
+      w->Signal(key);
       return;
     }
   }

@@ -36,9 +36,9 @@ class KeyWaiter {
   explicit KeyWaiter(ObjType wants) : wants_(wants) {}
   virtual ~KeyWaiter() = default;
   ObjType wants() const { return wants_; }
-  // The key now holds a value of wants(). Called with the key's shard lock
+  // `key` now holds a value of wants(). Called with the key's shard lock
   // held, from any thread: must not block or take shard locks.
-  virtual void Signal() = 0;
+  virtual void Signal(std::string_view key) = 0;
 
  private:
   ObjType wants_;

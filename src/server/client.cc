@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "common/logging.h"
+#include "server/blocking.h"
 #include "server/pubsub.h"
 #include "server/server.h"
 
@@ -15,7 +16,16 @@ Client::Client(Worker* worker, int fd, bool is_unix, uint64_t id, int64_t now_ms
       id_(id),
       rb_(&out()) {}
 
-Client::~Client() = default;
+Client::~Client() { DropBlockedClient(*this); }
+
+bool Client::blocked() const { return block && !block->done; }
+
+void Client::ResumeAfterUnblock() {
+  if (closed()) return;
+  ProcessInput();
+  ReportTraffic();
+  if (!closed() && pending_output() > 0) Flush();
+}
 
 void Client::OnReadable() {
   ProcessInput();
@@ -40,7 +50,7 @@ void Client::ProcessInput() {
   if (!need_auth) limits.max_bulk_len = max_bulk;
   WorkerStats& stats = worker_->stats();
 
-  while (!closed() && !close_after_reply() && in().size() > 0) {
+  while (!closed() && !close_after_reply() && in().size() > 0 && !blocked()) {
     size_t consumed = 0;
     protocol::ParseStatus st = parser_.Parse(in().begin(), in().size(), limits, &args_, &consumed);
     if (st == protocol::ParseStatus::kNeedMore) {
@@ -78,6 +88,13 @@ void Client::ProcessInput() {
     }
     in().Consume(consumed);
     if (!closed() && !CheckOutputLimits(last_interaction_ms)) break;
+  }
+  // Input that arrives while blocked waits unparsed; it is still bounded.
+  if (blocked() && static_cast<int64_t>(in().size()) >
+                       cfg.client_query_buffer_limit.load(std::memory_order_relaxed)) {
+    Bump(stats.client_qbuf_limit_disconnections);
+    Close();
+    return;
   }
   in().ShrinkIfIdle(64 * 1024);
 }
@@ -151,7 +168,10 @@ void Client::OnClosed() {
 }
 
 std::string Client::Describe(int64_t now_ms) const {
-  const char* flags = close_after_reply() ? "c" : subscriptions() > 0 ? "P" : "N";
+  const char* flags = close_after_reply() ? "c"
+                      : blocked()           ? "b"
+                      : subscriptions() > 0 ? "P"
+                                            : "N";
   const char* cmd = last_cmd ? last_cmd->name.c_str() : "NULL";
   char buf[1024];
   snprintf(buf, sizeof(buf),

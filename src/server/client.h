@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -18,6 +19,7 @@
 namespace basalt::server {
 
 class Worker;
+struct BlockedState;
 
 enum class ReplyMode { kOn, kOff, kSkip };
 
@@ -88,6 +90,13 @@ class Client : public net::Connection {
   std::string Describe(int64_t now_ms) const;
   // Asks the client to close once what it was sent is written (CLIENT KILL, QUIT).
   void Kill() { Close(); }
+
+  // Set while the client waits in a blocking command (server/blocking.h);
+  // input is not processed meanwhile.
+  std::unique_ptr<BlockedState> block;
+  bool blocked() const;
+  // After a blocked command replied: runs the buffered input and flushes.
+  void ResumeAfterUnblock();
 
  protected:
   void OnReadable() override;

@@ -1,6 +1,7 @@
 #include "server/db_access.h"
 
 #include "db/access_clock.h"
+#include "server/blocking.h"
 #include "server/client.h"
 #include "server/server.h"
 
@@ -22,8 +23,10 @@ db::Entry* LookupWrite(CommandContext& ctx, std::string_view key) {
   return e;
 }
 
-void KeyModified(CommandContext& ctx, std::string_view /*key*/, uint64_t dirty) {
+void KeyModified(CommandContext& ctx, std::string_view key, uint64_t dirty) {
   if (dirty) Bump(ctx.client->worker()->stats().dirty, dirty);
+  // A write that leaves a value where clients block serves the first of them.
+  if (ctx.db->HasWaiters(key)) SignalKeyIfReady(*ctx.db, key, ctx.now_ms);
 }
 
 

@@ -24,13 +24,13 @@ void RegisterAllFamilies(CommandRegistry& r) {
   RegisterStringFamily(r);
   RegisterKeysFamily(r);
   RegisterPubSubFamily(r);
-  //TMP RegisterListFamily(r);
-  //TMP RegisterHashFamily(r);
-  //TMP RegisterSetFamily(r);
-  //TMP RegisterZSetFamily(r);
-  //TMP RegisterBitmapFamily(r);
-  //TMP RegisterHyperLogLogFamily(r);
-  //TMP RegisterSortFamily(r);
+  RegisterListFamily(r);
+  RegisterHashFamily(r);
+  RegisterSetFamily(r);
+  RegisterZSetFamily(r);
+  RegisterBitmapFamily(r);
+  RegisterHyperLogLogFamily(r);
+  RegisterSortFamily(r);
 }
 
 }  // namespace basalt::server

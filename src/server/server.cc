@@ -179,6 +179,8 @@ void Worker::Cron() {
   if (timeout > 0) {
     std::vector<Client*> idle;
     for (auto& [id, c] : clients_) {
+      // As Redis, clients waiting in a blocking command are not idle.
+      if (c->blocked()) continue;
       if (now - c->last_interaction_ms > timeout * 1000) idle.push_back(c);
     }
     for (Client* c : idle) {
