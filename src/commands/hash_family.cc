@@ -434,31 +434,6 @@ void CmdHRandField(const ArgList& args, CommandContext& ctx) {
 // HSCAN
 // ---------------------------------------------------------------------------
 
-// parseScanCursorOrReply: strtoul over the C string, so a sign is accepted
-// ("-1" wraps to 2^64-1), the empty string is cursor 0, and parsing stops at
-// an embedded NUL as it does on the sds.
-bool ParseScanCursor(std::string_view s, uint64_t* out) {
-  s = s.substr(0, s.find('\0'));
-  if (s.empty()) {
-    *out = 0;
-    return true;
-  }
-  size_t i = 0;
-  if (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r')) return false;
-  const bool negative = s[0] == '-';
-  if (s[0] == '+' || s[0] == '-') ++i;
-  if (i == s.size()) return false;
-  uint64_t v = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    const uint64_t digit = static_cast<uint64_t>(s[i] - '0');
-    if (v > (std::numeric_limits<uint64_t>::max() - digit) / 10) return false;
-    v = v * 10 + digit;
-  }
-  *out = negative ? 0 - v : v;
-  return true;
-}
-
 void CmdHScan(const ArgList& args, CommandContext& ctx) {
   uint64_t cursor;
   if (!ParseScanCursor(args[2], &cursor)) {

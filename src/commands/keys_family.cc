@@ -325,20 +325,6 @@ void CmdKeys(const ArgList& args, CommandContext& ctx) {
   for (const std::string& k : keys) ctx.rb->Bulk(k);
 }
 
-// Redis 7.0's parseScanCursorOrReply: strtoul over a C string, so leading '+'
-// or '-' (wrapping), zeros, the empty string and anything after a NUL pass;
-// leading space, trailing junk and overflow do not.
-bool ParseScanCursor(std::string_view arg, uint64_t* out) {
-  std::string s(arg);
-  if (!s.empty() && isspace(static_cast<unsigned char>(s[0]))) return false;
-  char* end = nullptr;
-  errno = 0;
-  unsigned long v = strtoul(s.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return false;
-  *out = v;
-  return true;
-}
-
 // The SCAN cursor: the low kShardBits bits are the shard, the rest that
 // shard's Table::Scan cursor. Shards are walked in order, each with Redis's
 // reverse-binary cursor, so every key present for the whole iteration is

@@ -458,18 +458,6 @@ void CmdSDiffStore(const ArgList& args, CommandContext& ctx) {
 
 // ---------------------------------------------------------------- SSCAN
 
-// Redis 7.0's parseScanCursorOrReply: strtoul semantics.
-bool ParseScanCursor(std::string_view arg, uint64_t* out) {
-  std::string s(arg);
-  if (!s.empty() && isspace(static_cast<unsigned char>(s[0]))) return false;
-  char* end = nullptr;
-  errno = 0;
-  unsigned long v = strtoul(s.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return false;
-  *out = v;
-  return true;
-}
-
 void CmdSScan(const ArgList& args, CommandContext& ctx) {
   uint64_t cursor;
   if (!ParseScanCursor(args[2], &cursor)) {

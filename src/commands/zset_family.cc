@@ -850,18 +850,6 @@ void CmdZRandMember(const ArgList& args, CommandContext& ctx) {
 
 // ------------------------------------------------------------------ ZSCAN
 
-// parseScanCursorOrReply: strtoul over a C string.
-bool ParseScanCursor(std::string_view arg, uint64_t* out) {
-  std::string s(arg);
-  if (!s.empty() && isspace(static_cast<unsigned char>(s[0]))) return false;
-  char* end = nullptr;
-  errno = 0;
-  unsigned long v = strtoul(s.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return false;
-  *out = v;
-  return true;
-}
-
 void CmdZScan(const ArgList& args, CommandContext& ctx) {
   ReplyBuilder* rb = ctx.rb;
   uint64_t cursor;

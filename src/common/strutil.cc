@@ -1,6 +1,7 @@
 #include "common/strutil.h"
 
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -93,6 +94,17 @@ bool ParseUint64(std::string_view s, uint64_t* out) {
   const unsigned long long v = std::strtoull(buf.get(), &end, 10);
   if (errno == EINVAL || errno == ERANGE) return false;
   if (static_cast<size_t>(end - buf.get()) != s.size()) return false;
+  *out = v;
+  return true;
+}
+
+bool ParseScanCursor(std::string_view arg, uint64_t* out) {
+  std::string s(arg);  // strtoul needs a terminator; it stops at an embedded NUL as Redis does
+  if (!s.empty() && isspace(static_cast<unsigned char>(s[0]))) return false;
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = strtoull(s.c_str(), &end, 10);
+  if (*end != '\0' || errno == ERANGE) return false;
   *out = v;
   return true;
 }

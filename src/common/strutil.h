@@ -19,6 +19,11 @@ bool ParseInt64(std::string_view s, int64_t* out);
 // Redis string2ull semantics for unsigned values (used by SCAN cursors).
 bool ParseUint64(std::string_view s, uint64_t* out);
 
+// Redis 7.0 parseScanCursorOrReply (SCAN, HSCAN, SSCAN, ZSCAN): strtoul over
+// the C string, so a sign is accepted ("-1" wraps to 2^64-1), "" is 0 and
+// parsing stops at an embedded NUL; leading space, junk and overflow fail.
+bool ParseScanCursor(std::string_view s, uint64_t* out);
+
 // Redis string2d / getDoubleFromObject: strtod over the whole string, no
 // leading/trailing space, NaN rejected, "inf"/"+inf"/"-inf" accepted.
 bool ParseDouble(std::string_view s, double* out);

@@ -87,6 +87,7 @@ void Database::AddWaiter(std::string_view key, KeyWaiter* w) {
   for (KeyWaiter* x : q) {
     if (x == w) return;
   }
+  if (q.empty()) waited_keys_.fetch_add(1, std::memory_order_relaxed);
   q.push_back(w);
 }
 
@@ -102,7 +103,10 @@ void Database::RemoveWaiter(std::string_view key, KeyWaiter* w) {
       break;
     }
   }
-  if (q.empty()) sh.waiters->by_key.erase(it);
+  if (q.empty()) {
+    sh.waiters->by_key.erase(it);
+    waited_keys_.fetch_sub(1, std::memory_order_relaxed);
+  }
 }
 
 void Database::SignalIfReady(std::string_view key, int64_t now_ms) {

@@ -51,8 +51,8 @@ struct WaitQueues {
 struct alignas(64) Shard {
   std::mutex mu;
   Table table;
-  size_t expires = 0;  // entries with a TTL
-  uint64_t expire_cursor = 0;  // active-expiry scan position
+  size_t expires = 0;                   // entries with a TTL
+  uint64_t expire_cursor = 0;           // active-expiry scan position
   std::unique_ptr<WaitQueues> waiters;  // allocated on first use
 };
 
@@ -63,9 +63,7 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   int index() const { return index_; }
-  static unsigned ShardOf(std::string_view key) {
-    return KeyHashSlot(key) & (kShardCount - 1);
-  }
+  static unsigned ShardOf(std::string_view key) { return KeyHashSlot(key) & (kShardCount - 1); }
   Shard& shard(unsigned i) { return shards_[i]; }
 
   // --- Lookups (shard lock held). Expired keys are deleted on the way. ---
@@ -94,6 +92,8 @@ class Database {
   // Signals the first waiter of `key` wanting the type `key` now holds.
   void SignalIfReady(std::string_view key, int64_t now_ms);
   bool HasWaiters(std::string_view key) {
+    // Most databases have no blocked client: skip hashing the key then.
+    if (waited_keys_.load(std::memory_order_relaxed) == 0) return false;
     const Shard& sh = shards_[ShardOf(key)];
     return sh.waiters && !sh.waiters->by_key.empty();
   }
@@ -123,6 +123,7 @@ class Database {
  private:
   bool ExpireIfNeeded(Shard& sh, Entry* e, int64_t now_ms);
 
+  std::atomic<size_t> waited_keys_{0};  // keys with waiters, over all shards
   int index_;
   Shard shards_[kShardCount];
   KeyListener listener_ = nullptr;

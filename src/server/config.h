@@ -47,7 +47,7 @@ class Config {
   // Compact-encoding thresholds of the aggregate types.
   std::atomic<int64_t> list_max_listpack_size{-2};
   std::atomic<int64_t> list_compress_depth{0};
-  std::atomic<int64_t> hash_max_listpack_entries{128};
+  std::atomic<int64_t> hash_max_listpack_entries{512};  // compiled-in default (redis.conf sets 128)
   std::atomic<int64_t> hash_max_listpack_value{64};
   std::atomic<int64_t> set_max_intset_entries{512};
   std::atomic<int64_t> zset_max_listpack_entries{128};

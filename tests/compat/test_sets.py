@@ -470,7 +470,6 @@ def test_generic_commands_on_sets(compat):
         ("SMEMBERS", "s3"),
         ("COPY", "h", "h2"),
         ("SREM", "h", "a"),
-        ("SMEMBERS", "h2"),
         ("OBJECT", "ENCODING", "h2"),
         ("EXPIRE", "s2", "100"),
         ("TTL", "s2"),
@@ -485,6 +484,7 @@ def test_generic_commands_on_sets(compat):
         ("DEL", "s2", "h"),
         ("EXISTS", "s2", "h"),
     ])
+    compat.check("SMEMBERS", "h2", unordered=True)  # hashtable order is Redis's random seed
     compat.check("SCAN", "0", "TYPE", "set", "COUNT", "1000", unordered=True)
     compat.check("SET", "str", "x")
     compat.check("SCAN", "0", "TYPE", "string", "COUNT", "1000", unordered=True)
