@@ -44,13 +44,14 @@ void Client::ProcessInput() {
   Server* server = worker_->server();
   Config& cfg = server->config();
   int64_t max_bulk = cfg.proto_max_bulk_len.load(std::memory_order_relaxed);
-  bool need_auth = !authenticated;
-  protocol::ParserLimits limits = need_auth ? protocol::ParserLimits::Unauthenticated(max_bulk)
-                                            : protocol::ParserLimits{};
-  if (!need_auth) limits.max_bulk_len = max_bulk;
+  protocol::ParserLimits authed;
+  authed.max_bulk_len = max_bulk;
+  const protocol::ParserLimits unauthed = protocol::ParserLimits::Unauthenticated(max_bulk);
   WorkerStats& stats = worker_->stats();
 
   while (!closed() && !close_after_reply() && in().size() > 0 && !blocked()) {
+    // Per request: an AUTH earlier in the same pipeline lifts the limits for what follows.
+    const protocol::ParserLimits& limits = authenticated ? authed : unauthed;
     size_t consumed = 0;
     protocol::ParseStatus st = parser_.Parse(in().begin(), in().size(), limits, &args_, &consumed);
     if (st == protocol::ParseStatus::kNeedMore) {
@@ -153,8 +154,9 @@ bool Client::CheckOutputLimits(int64_t now_ms) {
     obuf_soft_since_ms = 0;
   }
   if (!over) return true;
-  LOG_WARNING("Client id=%llu addr=%s scheduled to be closed ASAP for overcoming of output buffer limits.",
-              static_cast<unsigned long long>(id_), peer().c_str());
+  LOG_WARNING(
+      "Client id=%llu addr=%s scheduled to be closed ASAP for overcoming of output buffer limits.",
+      static_cast<unsigned long long>(id_), peer().c_str());
   Bump(worker_->stats().client_obuf_limit_disconnections);
   Close();
   return false;
@@ -168,10 +170,7 @@ void Client::OnClosed() {
 }
 
 std::string Client::Describe(int64_t now_ms) const {
-  const char* flags = close_after_reply() ? "c"
-                      : blocked()           ? "b"
-                      : subscriptions() > 0 ? "P"
-                                            : "N";
+  const char* flags = close_after_reply() ? "c" : blocked() ? "b" : subscriptions() > 0 ? "P" : "N";
   const char* cmd = last_cmd ? last_cmd->name.c_str() : "NULL";
   char buf[1024];
   snprintf(buf, sizeof(buf),
@@ -180,12 +179,13 @@ std::string Client::Describe(int64_t now_ms) const {
            "obl=0 oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=%s redir=-1 resp=%d",
            static_cast<unsigned long long>(id_), peer().c_str(), local().c_str(), fd(),
            name.c_str(), static_cast<long long>((now_ms - ctime_ms) / 1000),
-           static_cast<long long>((now_ms - last_interaction_ms) / 1000), flags, db_index, channels.size(), patterns.size(), shard_channels.size(),
-           const_cast<Client*>(this)->in().size(), const_cast<Client*>(this)->in().capacity() -
-               const_cast<Client*>(this)->in().size(),
+           static_cast<long long>((now_ms - last_interaction_ms) / 1000), flags, db_index,
+           channels.size(), patterns.size(), shard_channels.size(),
+           const_cast<Client*>(this)->in().size(),
+           const_cast<Client*>(this)->in().capacity() - const_cast<Client*>(this)->in().size(),
            const_cast<Client*>(this)->in().capacity(), pending_output(),
-           sizeof(*this) + const_cast<Client*>(this)->in().capacity() + pending_output(),
-           cmd, user.c_str(), resp);
+           sizeof(*this) + const_cast<Client*>(this)->in().capacity() + pending_output(), cmd,
+           user.c_str(), resp);
   return buf;
 }
 

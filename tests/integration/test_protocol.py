@@ -129,6 +129,16 @@ def test_unauthenticated_clients_get_tighter_limits(basalt_factory):
     assert closed
 
 
+def test_auth_in_a_pipeline_lifts_limits_for_the_rest(basalt_factory):
+    srv = basalt_factory(["--requirepass", "secret"])
+    big = b"v" * 20000  # over the 16 KB unauthenticated bulk limit
+    payload = (b"*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n"
+               b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$20000\r\n" + big + b"\r\n"
+               b"*2\r\n$6\r\nSTRLEN\r\n$1\r\nk\r\n")
+    data, _ = raw_exchange(srv, payload, timeout=1)
+    assert data == b"+OK\r\n+OK\r\n:20000\r\n"
+
+
 def test_binary_safe_keys_and_values(basalt):
     r = basalt.client()
     key = b"\x00\xff\r\n key"
