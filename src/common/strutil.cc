@@ -384,13 +384,33 @@ constexpr std::array<uint16_t, 256> MakeCrc16Table() {
 
 constexpr std::array<uint16_t, 256> kCrc16Table = MakeCrc16Table();
 
+// The CRC of byte x followed by a zero byte. By linearity, two bytes then cost
+// two independent lookups instead of two dependent ones (slicing-by-2).
+constexpr std::array<uint16_t, 256> MakeCrc16Table2() {
+  std::array<uint16_t, 256> table{};
+  for (int i = 0; i < 256; ++i) {
+    uint16_t t = kCrc16Table[i];
+    table[i] = static_cast<uint16_t>(((t & 0xff) << 8) ^ kCrc16Table[t >> 8]);
+  }
+  return table;
+}
+
+constexpr std::array<uint16_t, 256> kCrc16Table2 = MakeCrc16Table2();
+
 constexpr uint16_t kSlotMask = 16384 - 1;
 
 }  // namespace
 
 uint16_t Crc16(const char* buf, size_t len) {
   uint16_t crc = 0;
-  for (size_t i = 0; i < len; ++i) {
+  size_t i = 0;
+  // Key hashing is on every request's path: two bytes a step.
+  for (; i + 2 <= len; i += 2) {
+    const uint8_t b0 = static_cast<uint8_t>(buf[i]);
+    const uint8_t b1 = static_cast<uint8_t>(buf[i + 1]);
+    crc = static_cast<uint16_t>(kCrc16Table2[(crc >> 8) ^ b0] ^ kCrc16Table[(crc & 0xff) ^ b1]);
+  }
+  for (; i < len; ++i) {
     const uint8_t byte = static_cast<uint8_t>(buf[i]);
     crc = static_cast<uint16_t>((crc << 8) ^ kCrc16Table[((crc >> 8) ^ byte) & 0xff]);
   }

@@ -760,3 +760,29 @@ TEST(StrUtilTest, ToLowerLowersAsciiLettersAndKeepsOtherBytes) {
 
 }  // namespace
 }  // namespace basalt
+
+namespace basalt {
+namespace {
+
+// The two-bytes-a-step CRC must equal the plain bitwise definition at every length.
+TEST(StrUtilTest, Crc16MatchesBitwiseDefinitionAtEveryLength) {
+  auto bitwise = [](const std::string& s) {
+    uint16_t crc = 0;
+    for (unsigned char c : s) {
+      crc ^= static_cast<uint16_t>(c << 8);
+      for (int b = 0; b < 8; ++b) {
+        crc = (crc & 0x8000) ? static_cast<uint16_t>((crc << 1) ^ 0x1021)
+                             : static_cast<uint16_t>(crc << 1);
+      }
+    }
+    return crc;
+  };
+  std::string s;
+  for (int len = 0; len < 300; ++len) {
+    EXPECT_EQ(Crc16(s.data(), s.size()), bitwise(s)) << len;
+    s.push_back(static_cast<char>(len * 37 + 11));
+  }
+}
+
+}  // namespace
+}  // namespace basalt
