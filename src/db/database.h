@@ -69,6 +69,12 @@ class Database {
   // --- Lookups (shard lock held). Expired keys are deleted on the way. ---
   Entry* Find(std::string_view key, int64_t now_ms);
 
+  // Starts loading the memory a lookup of `key` will touch. No lock needed:
+  // the request loop calls it for the next pipelined command while running this one.
+  void Prefetch(std::string_view key) const {
+    shards_[ShardOf(key)].table.PrefetchBucket(HashKey(key));
+  }
+
   // --- Mutations (shard lock held). Returned entries replace any pointer the
   // caller held to the key's previous entry. ---
   // Stores `fresh` under its key, replacing (and freeing) any existing entry.

@@ -37,12 +37,15 @@ void Table::Clear() {
   }
   size_ = 0;
   rehash_idx_ = -1;
+  PublishPrefetchHint();
 }
 
 void Table::Swap(Table& other) {
   std::swap(buckets_, other.buckets_);
   std::swap(size_, other.size_);
   std::swap(rehash_idx_, other.rehash_idx_);
+  PublishPrefetchHint();
+  other.PublishPrefetchHint();
 }
 
 Entry** Table::LinkOf(std::string_view key, uint64_t hash) {
@@ -104,6 +107,7 @@ void Table::MaybeResize() {
   if (n == 0) {
     buckets_[0].slots = AllocSlots(kInitialBuckets);
     buckets_[0].size = kInitialBuckets;
+    PublishPrefetchHint();
     return;
   }
   if (size_ >= n) {
@@ -149,6 +153,7 @@ bool Table::RehashStep(int n) {
     buckets_[0] = to;
     buckets_[1] = Buckets{};
     rehash_idx_ = -1;
+    PublishPrefetchHint();
     // The size may have moved on while this resize ran (mass deletes during a
     // shrink, inserts during a shrink): start the next one now, or an emptied
     // table keeps its large bucket array until some later write.

@@ -10,6 +10,7 @@
 // or RehashStep on this table.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -65,6 +66,15 @@ class Table {
     }
   }
 
+  // Hints the CPU to load the bucket `hash` maps to. Safe without the shard
+  // lock: it reads only atomics, and a prefetch of a stale address is harmless.
+  void PrefetchBucket(uint64_t hash) const {
+    uintptr_t base = prefetch_base_.load(std::memory_order_relaxed);
+    if (base == 0) return;
+    size_t idx = hash & prefetch_mask_.load(std::memory_order_relaxed);
+    __builtin_prefetch(reinterpret_cast<const void*>(base + idx * sizeof(Entry*)));
+  }
+
   // A random non-empty bucket's chain head, or nullptr if empty (RANDOMKEY, eviction sampling).
   Entry* RandomEntry(uint64_t random) const;
 
@@ -79,7 +89,15 @@ class Table {
   void StartResize(size_t new_size);
   Entry** LinkOf(std::string_view key, uint64_t hash);
 
+  void PublishPrefetchHint() {
+    prefetch_base_.store(reinterpret_cast<uintptr_t>(buckets_[0].slots), std::memory_order_relaxed);
+    prefetch_mask_.store(buckets_[0].size ? buckets_[0].mask() : 0, std::memory_order_relaxed);
+  }
+
   Buckets buckets_[2];
+  // buckets_[0] as seen by PrefetchBucket from other threads.
+  std::atomic<uintptr_t> prefetch_base_{0};
+  std::atomic<size_t> prefetch_mask_{0};
   size_t size_ = 0;
   ptrdiff_t rehash_idx_ = -1;
 };

@@ -53,7 +53,15 @@ void Client::ProcessInput() {
     // Per request: an AUTH earlier in the same pipeline lifts the limits for what follows.
     const protocol::ParserLimits& limits = authenticated ? authed : unauthed;
     size_t consumed = 0;
-    protocol::ParseStatus st = parser_.Parse(in().begin(), in().size(), limits, &args_, &consumed);
+    protocol::ParseStatus st = protocol::ParseStatus::kOk;
+    if (lookahead_ready_) {
+      // Parsed while the previous command ran; its views are still in place.
+      std::swap(args_, next_args_);
+      consumed = next_consumed_;
+      lookahead_ready_ = false;
+    } else {
+      st = parser_.Parse(in().begin(), in().size(), limits, &args_, &consumed);
+    }
     if (st == protocol::ParseStatus::kNeedMore) {
       read_hint_ = parser_.bytes_needed();
       int64_t qlimit = cfg.client_query_buffer_limit.load(std::memory_order_relaxed);
@@ -76,6 +84,18 @@ void Client::ProcessInput() {
       CloseAfterReply();
       break;
     }
+    // Pipelining: parse the next request now and start loading its key, so
+    // the cache miss overlaps this command's work. Multibulk only: inline
+    // requests reuse the parser's storage that args_ may point into.
+    if (consumed < in().size() && in().begin()[consumed] == '*') {
+      protocol::ParseStatus next = parser_.Parse(in().begin() + consumed, in().size() - consumed,
+                                                 limits, &next_args_, &next_consumed_);
+      lookahead_ready_ = next == protocol::ParseStatus::kOk;
+      if (lookahead_ready_ && next_args_.size() >= 2) {
+        server->keyspace().db(db_index).Prefetch(next_args_[1]);
+      }
+    }
+    bool was_authenticated = authenticated;
     if (!args_.empty()) {
       bool skip = reply_mode != ReplyMode::kOn || skip_next_reply;
       if (skip) {
@@ -88,8 +108,15 @@ void Client::ProcessInput() {
       if (was_skip_next) skip_next_reply = false;
     }
     in().Consume(consumed);
+    if (authenticated != was_authenticated) {
+      // The next request was parsed under the other limits: parse it again.
+      lookahead_ready_ = false;
+      parser_.Reset();
+    }
     if (!closed() && !CheckOutputLimits(last_interaction_ms)) break;
   }
+  // Parsed views must not outlive this pass: the next read may move the buffer.
+  lookahead_ready_ = false;
   // Input that arrives while blocked waits unparsed; it is still bounded.
   if (blocked() && static_cast<int64_t>(in().size()) >
                        cfg.client_query_buffer_limit.load(std::memory_order_relaxed)) {

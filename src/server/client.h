@@ -112,6 +112,9 @@ class Client : public net::Connection {
   protocol::ReplyBuilder rb_;
   protocol::RespParser parser_;
   ArgList args_;
+  ArgList next_args_;  // the request after args_, parsed ahead (see ProcessInput)
+  size_t next_consumed_ = 0;
+  bool lookahead_ready_ = false;
   std::string discard_;  // replies of CLIENT REPLY OFF/SKIP go here
   uint64_t reported_in_ = 0, reported_out_ = 0;
   bool flush_scheduled_ = false;

@@ -53,6 +53,28 @@ def test_commands_before_a_protocol_error_are_executed(basalt):
     assert closed
 
 
+def test_pipelined_mix_of_multibulk_inline_and_a_bad_request(basalt):
+    # The request loop parses one request ahead; every shape must still run in order.
+    payload = (b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+               b"GET a\r\n"
+               b"*2\r\n$4\r\nINCR\r\n$1\r\na\r\n"
+               b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n"
+               b"*1\r\n$x\r\n")
+    data, closed = raw_exchange(basalt, payload)
+    assert data == (b"+OK\r\n$1\r\n1\r\n:2\r\n$1\r\n2\r\n"
+                    b"-ERR Protocol error: invalid bulk length\r\n")
+    assert closed
+
+
+def test_select_then_pipelined_commands_use_the_new_db(basalt):
+    payload = (b"*2\r\n$6\r\nSELECT\r\n$1\r\n5\r\n"
+               b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv5\r\n"
+               b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"
+               b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n")
+    data, _ = raw_exchange(basalt, payload, timeout=0.5)
+    assert data == b"+OK\r\n+OK\r\n+OK\r\n$-1\r\n"
+
+
 def test_inline_commands_like_telnet(basalt):
     with RawClient(basalt.host, basalt.port) as c:
         assert c.call_inline('SET "my key" "hello world"') == ("+", b"OK")
