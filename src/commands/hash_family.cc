@@ -76,7 +76,6 @@ Entry* WriteHash(CommandContext& ctx, std::string_view key, bool* wrong) {
 // hashTypeLookupWriteOrCreate's create half: an empty compact hash under key.
 Entry* CreateHash(CommandContext& ctx, std::string_view key) {
   Entry* e = Entry::NewObject(key, ObjType::kHash, db::Encoding::kListPack, Hash::New());
-  e->lru = LruClock(ctx.now_ms);
   ctx.db->Add(e);
   return e;
 }

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "common/errors.h"
-#include "db/access_clock.h"
 #include "common/strutil.h"
+#include "db/access_clock.h"
 #include "db/database.h"
 #include "db/keyspace.h"
 #include "db/table.h"
@@ -72,8 +72,6 @@ bool ParseDbIndex(CommandContext& ctx, std::string_view s, int* out) {
   }
   return true;
 }
-
-bool IsLfuPolicy(CommandContext&) { return db::AccessClock::lfu(); }
 
 // Frees values and detached tables off the request path (UNLINK, FLUSH*
 // ASYNC). One thread, started on first use and never joined: pending work at
@@ -486,7 +484,7 @@ void CmdObjectIdletime(const ArgList& args, CommandContext& ctx) {
     ctx.rb->Null();
     return;
   }
-  if (IsLfuPolicy(ctx)) {
+  if (db::AccessClock::lfu()) {
     ctx.rb->Error(errors::kLfuSelected);
     return;
   }
@@ -499,7 +497,7 @@ void CmdObjectFreq(const ArgList& args, CommandContext& ctx) {
     ctx.rb->Null();
     return;
   }
-  if (!IsLfuPolicy(ctx)) {
+  if (!db::AccessClock::lfu()) {
     ctx.rb->Error(errors::kLfuNotSelected);
     return;
   }

@@ -53,7 +53,6 @@ bool FindSet(CommandContext& ctx, std::string_view key, bool write, Entry** out)
 // Links a new set entry under `key`, replacing whatever is there (TTL dropped, as setKey).
 Entry* InstallSet(CommandContext& ctx, std::string_view key, Set* set, bool key_exists) {
   Entry* e = Entry::NewObject(key, ObjType::kSet, set->encoding(), set);
-  e->lru = db::AccessClock::Initial(ctx.now_ms);
   if (key_exists) return ctx.db->Put(e, false);
   ctx.db->Add(e);
   return e;

@@ -342,7 +342,6 @@ void SortGeneric(const ArgList& args, CommandContext& ctx, bool readonly) {
     auto* list = new db::List(static_cast<int>(ctx.server->config().list_max_listpack_size.load()));
     for (const std::string& s : out) list->PushBack(s);
     Entry* fresh = Entry::NewObject(o.store, ObjType::kList, db::Encoding::kQuickList, list);
-    fresh->lru = db::AccessClock::Initial(ctx.now_ms);
     if (dst_exists) {
       ctx.db->Put(fresh, false);
     } else {

@@ -38,16 +38,15 @@ void SyncEncoding(db::Entry* e) {
   e->enc = e->As<db::ZSet>()->compact() ? db::Encoding::kListPack : db::Encoding::kSkipList;
 }
 
-db::Entry* NewZSetEntry(CommandContext& ctx, std::string_view key, db::ZSet* z) {
+db::Entry* NewZSetEntry(std::string_view key, db::ZSet* z) {
   db::Entry* e = db::Entry::NewObject(
       key, db::ObjType::kZSet, z->compact() ? db::Encoding::kListPack : db::Encoding::kSkipList, z);
-  e->lru = LruClock(ctx.now_ms);
   return e;
 }
 
 void StoreResult(CommandContext& ctx, std::string_view key, db::ZSet* z) {
   db::Entry* old = LookupWrite(ctx, key);
-  db::Entry* e = NewZSetEntry(ctx, key, z);
+  db::Entry* e = NewZSetEntry(key, z);
   if (old) {
     ctx.db->Put(e, /*keep_ttl=*/false);
   } else {
@@ -214,7 +213,7 @@ void ZAddGeneric(const ArgList& args, CommandContext& ctx, int flags) {
     ZSet* z = (lim.max_entries == 0 || first.size() > lim.max_value)
                   ? ZSet::Create(SIZE_MAX, 0, lim)
                   : ZSet::Create(0, 0, lim);
-    e = NewZSetEntry(ctx, key, z);
+    e = NewZSetEntry(key, z);
     ctx.db->Add(e);
   }
   ZSet* z = e->As<ZSet>();

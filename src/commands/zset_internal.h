@@ -16,7 +16,7 @@ namespace zset_internal {
 db::ZSetLimits Limits(CommandContext& ctx);
 // Makes entry->enc name the encoding the ZSet currently has.
 void SyncEncoding(db::Entry* e);
-db::Entry* NewZSetEntry(CommandContext& ctx, std::string_view key, db::ZSet* z);
+db::Entry* NewZSetEntry(std::string_view key, db::ZSet* z);
 // Replaces whatever `key` holds by `z` (dropping any TTL) / deletes `key`;
 // both report the change.
 void StoreResult(CommandContext& ctx, std::string_view key, db::ZSet* z);

@@ -19,10 +19,6 @@ enum LookupFlags : int {
   kLookupNoStats = 2,  // don't count keyspace hits/misses
 };
 
-// The LRU clock for a new value. Entries are stamped when allocated
-// (db::AccessClock), so families rarely need this.
-inline uint32_t LruClock(int64_t now_ms) { return db::AccessClock::Initial(now_ms); }
-
 // lookupKeyRead: expires lazily, counts hits/misses, touches LRU.
 db::Entry* LookupRead(CommandContext& ctx, std::string_view key, int flags = kLookupNone);
 // lookupKeyWrite: expires lazily; no stats.
@@ -31,6 +27,5 @@ db::Entry* LookupWrite(CommandContext& ctx, std::string_view key);
 // Call after every effective change to `key` (write, delete, expire set).
 // `dirty` is how many changes to count towards rdb_changes_since_last_save.
 void KeyModified(CommandContext& ctx, std::string_view key, uint64_t dirty = 1);
-
 
 }  // namespace basalt::server

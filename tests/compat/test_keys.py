@@ -946,6 +946,7 @@ def restore_memory_config(compat):
         client.call("CONFIG", "SET", "maxmemory-policy", "noeviction")
         client.call("CONFIG", "SET", "maxmemory", "0")
         client.call("CONFIG", "SET", "lfu-decay-time", "1")
+        client.call("CONFIG", "SET", "lfu-log-factor", "10")
 
 
 @pytest.mark.parametrize("policy,shared", [
@@ -976,17 +977,18 @@ def test_idletime_and_freq_errors_by_policy(compat, restore_memory_config):
 
 
 def test_object_freq_under_lfu(compat, restore_memory_config):
-    # No decay: a minute boundary between the commands must not change the counts.
+    # No decay and log factor 0: every access counts, so the counts are deterministic.
     compat.check("CONFIG", "SET", "lfu-decay-time", "0")
+    compat.check("CONFIG", "SET", "lfu-log-factor", "0")
     compat.check("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
     compat.check("SET", "k", "value")
     assert compat.check("OBJECT", "FREQ", "k") == ints(5)  # LFU_INIT_VAL
-    # The first access always counts (probability 1 at the initial value).
     compat.check("GET", "k")
     assert compat.check("OBJECT", "FREQ", "k") == ints(6)
-    # An overwrite keeps the frequency, as dbOverwrite does.
+    # The overwrite's write lookup counts once, and the new value keeps the
+    # frequency, as dbOverwrite does.
     compat.check("SET", "k", "other")
-    assert compat.check("OBJECT", "FREQ", "k") == ints(6)
+    assert compat.check("OBJECT", "FREQ", "k") == ints(7)
 
 
 def keyspace_stats(client):
