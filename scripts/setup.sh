@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake ccache pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
-  libjemalloc-dev libhiredis-dev libxxhash-dev
+  libjemalloc-dev libhiredis-dev libxxhash-dev liblzf-dev
+  liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   redis-server redis-tools
   python3 python3-redis python3-pytest
 )

@@ -44,6 +44,7 @@ bool IsExpired(const Entry* e, int64_t now_ms) {
 // Whole-database writes have no single key to report through KeyModified,
 // so they count towards the dirty counter directly.
 void CountDirty(CommandContext& ctx, uint64_t n) {
+  ctx.dirty += n;
   if (n) Bump(ctx.client->worker()->stats().dirty, n);
 }
 

@@ -95,12 +95,23 @@ const CommandSpec* CommandRegistry::Lookup(const ArgList& args) const {
 
 std::vector<std::string_view> FlagNames(uint32_t flags) {
   static constexpr std::pair<uint32_t, std::string_view> kNames[] = {
-      {kWrite, "write"},       {kReadOnly, "readonly"},   {kDenyOom, "denyoom"},
-      {kAdmin, "admin"},       {kPubSub, "pubsub"},       {kNoScript, "noscript"},
-      {kBlocking, "blocking"}, {kLoading, "loading"},     {kStale, "stale"},
-      {kSkipMonitor, "skip_monitor"}, {kSkipSlowlog, "skip_slowlog"}, {kAsking, "asking"},
-      {kFast, "fast"},         {kNoAuth, "no_auth"},      {kMayReplicate, "may_replicate"},
-      {kNoMandatoryKeys, "no_mandatory_keys"}, {kNoMulti, "no_multi"},
+      {kWrite, "write"},
+      {kReadOnly, "readonly"},
+      {kDenyOom, "denyoom"},
+      {kAdmin, "admin"},
+      {kPubSub, "pubsub"},
+      {kNoScript, "noscript"},
+      {kBlocking, "blocking"},
+      {kLoading, "loading"},
+      {kStale, "stale"},
+      {kSkipMonitor, "skip_monitor"},
+      {kSkipSlowlog, "skip_slowlog"},
+      {kAsking, "asking"},
+      {kFast, "fast"},
+      {kNoAuth, "no_auth"},
+      {kMayReplicate, "may_replicate"},
+      {kNoMandatoryKeys, "no_mandatory_keys"},
+      {kNoMulti, "no_multi"},
       {kAllowBusy, "allow_busy"},
   };
   std::vector<std::string_view> out;
@@ -112,13 +123,26 @@ std::vector<std::string_view> FlagNames(uint32_t flags) {
 
 std::vector<std::string_view> AclCategoryNames(uint32_t acl) {
   static constexpr std::pair<uint32_t, std::string_view> kNames[] = {
-      {kAclKeyspace, "@keyspace"},   {kAclRead, "@read"},       {kAclWrite, "@write"},
-      {kAclSet, "@set"},             {kAclSortedSet, "@sortedset"}, {kAclList, "@list"},
-      {kAclHash, "@hash"},           {kAclString, "@string"},   {kAclBitmap, "@bitmap"},
-      {kAclHyperLogLog, "@hyperloglog"}, {kAclGeo, "@geo"},     {kAclStream, "@stream"},
-      {kAclPubSub, "@pubsub"},       {kAclAdmin, "@admin"},     {kAclFast, "@fast"},
-      {kAclSlow, "@slow"},           {kAclBlocking, "@blocking"}, {kAclDangerous, "@dangerous"},
-      {kAclConnection, "@connection"}, {kAclTransaction, "@transaction"},
+      {kAclKeyspace, "@keyspace"},
+      {kAclRead, "@read"},
+      {kAclWrite, "@write"},
+      {kAclSet, "@set"},
+      {kAclSortedSet, "@sortedset"},
+      {kAclList, "@list"},
+      {kAclHash, "@hash"},
+      {kAclString, "@string"},
+      {kAclBitmap, "@bitmap"},
+      {kAclHyperLogLog, "@hyperloglog"},
+      {kAclGeo, "@geo"},
+      {kAclStream, "@stream"},
+      {kAclPubSub, "@pubsub"},
+      {kAclAdmin, "@admin"},
+      {kAclFast, "@fast"},
+      {kAclSlow, "@slow"},
+      {kAclBlocking, "@blocking"},
+      {kAclDangerous, "@dangerous"},
+      {kAclConnection, "@connection"},
+      {kAclTransaction, "@transaction"},
       {kAclScripting, "@scripting"},
   };
   std::vector<std::string_view> out;

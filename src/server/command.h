@@ -84,9 +84,11 @@ struct CommandContext {
   Client* client;
   Server* server;
   protocol::ReplyBuilder* rb;
-  db::Database* db;   // the client's selected database
-  int64_t now_ms;     // one time for the whole command, as Redis caches it
+  db::Database* db;  // the client's selected database
+  int64_t now_ms;    // one time for the whole command, as Redis caches it
   const struct CommandSpec* spec;
+  uint64_t dirty = 0;       // changes made (KeyModified), as Redis's server.dirty delta
+  bool propagated = false;  // the handler recorded its own effects (server/effects.h)
 };
 
 using Handler = void (*)(const ArgList& args, CommandContext& ctx);
@@ -111,7 +113,7 @@ struct CommandSpec {
   // docs (COMMAND DOCS)
   std::string summary;
   std::string since;
-  std::string group;       // "string", "generic", "server", "connection", ...
+  std::string group;  // "string", "generic", "server", "connection", ...
   std::string complexity;
   // Subcommands, looked up by argv[1] (CONFIG GET, CLIENT LIST, ...).
   std::vector<std::shared_ptr<CommandSpec>> subcommands;

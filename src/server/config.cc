@@ -455,6 +455,11 @@ Config::Config() {
               {"dir", getcwd(cwd, sizeof(cwd)) ? cwd : ""},
               {"pidfile", ""},
               {"save", "3600 1 300 100 60 10000"},
+              {"dbfilename", "dump.rdb"},
+              {"appendfilename", "appendonly.aof"},
+              {"appenddirname", "appendonlydir"},
+              {"appendfsync", "everysec"},
+              {"notify-keyspace-events", ""},
               {"enable-protected-configs", "no"},
               {"enable-debug-command", "no"}};
   OutputBufferLimit* obufs[] = {&obuf_normal, &obuf_replica, &obuf_pubsub};
@@ -618,13 +623,13 @@ Config::Config() {
   number("list-compress-depth", Kind::kInt, &list_compress_depth, 0, INT_MAX);
   number("hash-max-listpack-entries", Kind::kInt, &hash_max_listpack_entries, 0, kIntMax)
       ->aliases = {"hash-max-ziplist-entries"};
-  number("hash-max-listpack-value", Kind::kInt, &hash_max_listpack_value, 0, kIntMax)
-      ->aliases = {"hash-max-ziplist-value"};
+  number("hash-max-listpack-value", Kind::kInt, &hash_max_listpack_value, 0, kIntMax)->aliases = {
+      "hash-max-ziplist-value"};
   number("set-max-intset-entries", Kind::kInt, &set_max_intset_entries, 0, kIntMax);
   number("zset-max-listpack-entries", Kind::kInt, &zset_max_listpack_entries, 0, kIntMax)
       ->aliases = {"zset-max-ziplist-entries"};
-  number("zset-max-listpack-value", Kind::kInt, &zset_max_listpack_value, 0, kIntMax)
-      ->aliases = {"zset-max-ziplist-value"};
+  number("zset-max-listpack-value", Kind::kInt, &zset_max_listpack_value, 0, kIntMax)->aliases = {
+      "zset-max-ziplist-value"};
   number("hll-sparse-max-bytes", Kind::kMemory, &hll_sparse_max_bytes, 0, kIntMax);
   text("requirepass", Kind::kString, false, true);
   Option* loglevel_opt =
@@ -700,6 +705,62 @@ Config::Config() {
     return lines;
   };
 
+  boolean("appendonly", &appendonly);
+  text("appendfilename", Kind::kString, true, false);
+  text("appenddirname", Kind::kString, true, false);
+  text("appendfsync", Kind::kEnum, false, false, {"always", "everysec", "no"})->store =
+      [](Config& c, const Value& v, std::string*) {
+        c.appendfsync.store(static_cast<int64_t>(v.text == "always"     ? AppendFsync::kAlways
+                                                 : v.text == "everysec" ? AppendFsync::kEverySec
+                                                                        : AppendFsync::kNo));
+        return true;
+      };
+  number("auto-aof-rewrite-percentage", Kind::kInt, &auto_aof_rewrite_percentage, 0, kIntMax);
+  number("auto-aof-rewrite-min-size", Kind::kMemory, &auto_aof_rewrite_min_size, 0, LLONG_MAX);
+  boolean("aof-use-rdb-preamble", &aof_use_rdb_preamble);
+  boolean("aof-load-truncated", &aof_load_truncated);
+  boolean("aof-timestamp-enabled", &aof_timestamp_enabled);
+  boolean("no-appendfsync-on-rewrite", &no_appendfsync_on_rewrite);
+  boolean("aof-rewrite-incremental-fsync", &aof_rewrite_incremental_fsync);
+  boolean("rdbcompression", &rdbcompression);
+  boolean("rdbchecksum", &rdbchecksum);
+  boolean("stop-writes-on-bgsave-error", &stop_writes_on_bgsave_error);
+  boolean("rdb-del-sync-files", &rdb_del_sync_files);
+  Option* dbfilename_opt = text("dbfilename", Kind::kString, false, false);
+  dbfilename_opt->protected_cfg = true;
+  dbfilename_opt->parse = [](const Config&, const std::vector<std::string>& v, bool, Value* out,
+                             std::string* err) {
+    if (v[0].find('/') != std::string::npos) {
+      *err = "dbfilename can't be a path, just a filename";
+      return false;
+    }
+    out->text = v[0];
+    return true;
+  };
+  Option* notify_opt = special("notify-keyspace-events", false);
+  notify_opt->parse = [](const Config&, const std::vector<std::string>& v, bool, Value* out,
+                         std::string* err) {
+    int64_t flags;
+    if (!ParseNotifyFlags(v[0], &flags)) {
+      *err = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+      return false;
+    }
+    out->text = FormatNotifyFlags(flags);
+    return true;
+  };
+  notify_opt->store = [](Config& c, const Value& v, std::string*) {
+    int64_t flags = 0;
+    ParseNotifyFlags(v.text, &flags);
+    c.notify_keyspace_events.store(flags);
+    LockedPut(c.mu_, c.strings_, "notify-keyspace-events", v.text);
+    return true;
+  };
+  notify_opt->rewrite = [](const Value& v) -> Option::Lines {
+    return {{"notify-keyspace-events " + Repr(v.text), !v.text.empty()}};
+  };
+  number("busy-reply-threshold", Kind::kInt, &busy_reply_threshold, 0, LLONG_MAX)->aliases = {
+      "lua-time-limit"};
+
   text("enable-protected-configs", Kind::kEnum, true, false, {"no", "yes", "local"});
   text("enable-debug-command", Kind::kEnum, true, false, {"no", "yes", "local"});
 
@@ -713,6 +774,53 @@ std::string Config::bind() const { return LockedGet(mu_, strings_, "bind"); }
 std::string Config::unixsocket() const { return LockedGet(mu_, strings_, "unixsocket"); }
 std::string Config::logfile() const { return LockedGet(mu_, strings_, "logfile"); }
 std::string Config::dir() const { return LockedGet(mu_, strings_, "dir"); }
+std::string Config::dbfilename() const { return LockedGet(mu_, strings_, "dbfilename"); }
+std::string Config::appendfilename() const { return LockedGet(mu_, strings_, "appendfilename"); }
+std::string Config::appenddirname() const { return LockedGet(mu_, strings_, "appenddirname"); }
+
+namespace {
+// The letters in the order Redis prints them (keyspaceEventsFlagsToString).
+constexpr struct {
+  char letter;
+  int64_t flag;
+} kNotifyLetters[] = {{'g', kNotifyGeneric},  {'$', kNotifyString},  {'l', kNotifyList},
+                      {'s', kNotifySet},      {'h', kNotifyHash},    {'z', kNotifyZSet},
+                      {'x', kNotifyExpired},  {'e', kNotifyEvicted}, {'t', kNotifyStream},
+                      {'d', kNotifyModule},   {'n', kNotifyNew},     {'K', kNotifyKeyspace},
+                      {'E', kNotifyKeyevent}, {'m', kNotifyKeyMiss}};
+}  // namespace
+
+bool ParseNotifyFlags(std::string_view text, int64_t* flags) {
+  int64_t f = 0;
+  for (char ch : text) {
+    if (ch == 'A') {
+      f |= kNotifyAll;
+      continue;
+    }
+    bool known = false;
+    for (const auto& l : kNotifyLetters) {
+      if (l.letter == ch) {
+        f |= l.flag;
+        known = true;
+      }
+    }
+    if (!known) return false;
+  }
+  *flags = f;
+  return true;
+}
+
+std::string FormatNotifyFlags(int64_t flags) {
+  std::string out;
+  bool all = (flags & kNotifyAll) == kNotifyAll;
+  if (all) out += 'A';
+  for (const auto& l : kNotifyLetters) {
+    bool in_all = (l.flag & kNotifyAll) != 0;
+    if ((flags & l.flag) && !(all && in_all)) out += l.letter;
+  }
+  return out;
+}
+
 std::string Config::pidfile() const { return LockedGet(mu_, strings_, "pidfile"); }
 std::string Config::maxmemory_policy() const {
   return LockedGet(mu_, strings_, "maxmemory-policy");

@@ -55,6 +55,24 @@ class Config {
   std::atomic<int64_t> hll_sparse_max_bytes{3000};
   std::atomic<bool> protected_mode{true};
   std::atomic<bool> daemonize{false};
+  // Persistence (Redis's directives and defaults).
+  std::atomic<bool> appendonly{false};
+  std::atomic<int64_t> appendfsync{1};  // AppendFsync below
+  std::atomic<int64_t> auto_aof_rewrite_percentage{100};
+  std::atomic<int64_t> auto_aof_rewrite_min_size{64LL * 1024 * 1024};
+  std::atomic<bool> aof_use_rdb_preamble{true};
+  std::atomic<bool> aof_load_truncated{true};
+  std::atomic<bool> aof_timestamp_enabled{false};
+  std::atomic<bool> no_appendfsync_on_rewrite{false};
+  std::atomic<bool> aof_rewrite_incremental_fsync{true};
+  std::atomic<bool> rdbcompression{true};
+  std::atomic<bool> rdbchecksum{true};
+  std::atomic<bool> stop_writes_on_bgsave_error{true};
+  std::atomic<bool> rdb_del_sync_files{false};
+  // Keyspace notifications: NotifyFlag bits of notify-keyspace-events.
+  std::atomic<int64_t> notify_keyspace_events{0};
+  // Scripts: after this many ms a running script makes others get -BUSY (0: never).
+  std::atomic<int64_t> busy_reply_threshold{5000};
   OutputBufferLimit obuf_normal, obuf_replica, obuf_pubsub;
 
   std::string requirepass() const;
@@ -65,6 +83,9 @@ class Config {
   std::string pidfile() const;
   std::string maxmemory_policy() const;
   std::string config_file() const;
+  std::string dbfilename() const;
+  std::string appendfilename() const;
+  std::string appenddirname() const;
 
   // Startup: parses the file text. Returns false with a Redis-style report in *error.
   bool LoadFile(const std::string& path, std::string* error);
@@ -111,6 +132,31 @@ class Config {
   std::string config_file_;
   std::function<void(const std::string&)> on_change_;
 };
+
+enum class AppendFsync : int64_t { kNo = 0, kEverySec = 1, kAlways = 2 };
+
+// notify-keyspace-events classes, with the letters Redis uses for them.
+enum NotifyFlag : int64_t {
+  kNotifyKeyspace = 1 << 0,  // K
+  kNotifyKeyevent = 1 << 1,  // E
+  kNotifyGeneric = 1 << 2,   // g
+  kNotifyString = 1 << 3,    // $
+  kNotifyList = 1 << 4,      // l
+  kNotifySet = 1 << 5,       // s
+  kNotifyHash = 1 << 6,      // h
+  kNotifyZSet = 1 << 7,      // z
+  kNotifyExpired = 1 << 8,   // x
+  kNotifyEvicted = 1 << 9,   // e
+  kNotifyStream = 1 << 10,   // t
+  kNotifyKeyMiss = 1 << 11,  // m (not part of A)
+  kNotifyModule = 1 << 12,   // d
+  kNotifyNew = 1 << 13,      // n (not part of A)
+  kNotifyAll = kNotifyGeneric | kNotifyString | kNotifyList | kNotifySet | kNotifyHash |
+               kNotifyZSet | kNotifyExpired | kNotifyEvicted | kNotifyStream | kNotifyModule,
+};
+// "KEA"-style text <-> flags; false on an unknown class character.
+bool ParseNotifyFlags(std::string_view text, int64_t* flags);
+std::string FormatNotifyFlags(int64_t flags);
 
 // Redis memtoull: "1gb", "10mb", "1k" (1000), "1kb" (1024)... Returns false if malformed.
 bool ParseMemory(std::string_view s, int64_t* out);

@@ -24,10 +24,10 @@ db::Entry* LookupWrite(CommandContext& ctx, std::string_view key) {
 }
 
 void KeyModified(CommandContext& ctx, std::string_view key, uint64_t dirty) {
+  ctx.dirty += dirty;
   if (dirty) Bump(ctx.client->worker()->stats().dirty, dirty);
   // A write that leaves a value where clients block serves the first of them.
   if (ctx.db->HasWaiters(key)) SignalKeyIfReady(*ctx.db, key, ctx.now_ms);
 }
-
 
 }  // namespace basalt::server

@@ -8,6 +8,7 @@
 #include "common/errors.h"
 #include "db/keyspace.h"
 #include "server/client.h"
+#include "server/effects.h"
 #include "server/eviction.h"
 #include "server/server.h"
 
@@ -43,7 +44,6 @@ void Server::Execute(Client& c, ArgList& args) {
   int64_t start_us = SystemClock().NowUs();
   int64_t now_ms = start_us / 1000;
   c.last_interaction_ms = now_ms;
-  WorkerStats& st = c.worker()->stats();
 
   const CommandSpec* spec = commands_.Find(args[0]);
   if (spec && !spec->subcommands.empty() && args.size() >= 2) {
@@ -83,17 +83,17 @@ void Server::Execute(Client& c, ArgList& args) {
 
   // RESP2 subscribers speak a reduced protocol (RESP3 clients may run anything).
   if (c.resp == 2 && c.subscriptions() > 0 && !(spec->flags & kPubSubContext)) {
-    Reject(c, spec, "ERR Can't execute '" + spec->name +
-                        "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
-                        "allowed in this context");
+    Reject(c, spec,
+           "ERR Can't execute '" + spec->name +
+               "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+               "allowed in this context");
     return;
   }
 
   CommandContext ctx{&c, this, &c.rb(), &keyspace_->db(c.db_index), now_ms, spec};
-  protocol::ReplyBuilder& rb = c.rb();
-  rb.ResetErrorState();
   if (spec->flags & kKeyspaceWide || (spec->keys.first <= 0 && !spec->key_finder)) {
-    spec->handler(args, ctx);
+    Call(ctx, args, start_us);
+    FlushEffects(*this);
   } else {
     thread_local std::vector<int> key_idx;
     thread_local std::unique_ptr<db::LockSet> locks;
@@ -102,9 +102,20 @@ void Server::Execute(Client& c, ArgList& args) {
     spec->GetKeys(args, &key_idx);
     for (int i : key_idx) locks->AddKey(c.db_index, args[i]);
     locks->Lock();
-    spec->handler(args, ctx);
+    Call(ctx, args, start_us);
+    FlushEffects(*this);
     locks->Clear();
   }
+}
+
+void Server::Call(CommandContext& ctx, const ArgList& args, int64_t start_us) {
+  const CommandSpec* spec = ctx.spec;
+  protocol::ReplyBuilder& rb = *ctx.rb;
+  WorkerStats& st = ctx.client->worker()->stats();
+  if (start_us == 0) start_us = SystemClock().NowUs();
+  rb.ResetErrorState();
+  spec->handler(args, ctx);
+  if (ctx.dirty && !ctx.propagated && effect_sink()) Propagate(ctx, args);
 
   int64_t end_us = SystemClock().NowUs();
   CommandStats& cs = st.per_command[spec->id];

@@ -6,6 +6,7 @@
 #include "common/memory.h"
 #include "db/access_clock.h"
 #include "db/keyspace.h"
+#include "server/effects.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -109,6 +110,7 @@ EvictResult PerformEvictions(Server& server, Worker& worker, int64_t now_us) {
     if (!e) continue;  // gone meanwhile
     freed += e->MemoryUsage();
     database.Evict(c.key);
+    FlushEffects(server);  // the DEL reaches the AOF before the shard unlocks
     Bump(worker.stats().evicted_keys);
     ++evicted;
   }

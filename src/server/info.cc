@@ -11,10 +11,10 @@
 #include <mutex>
 #include <random>
 
-#include "db/access_clock.h"
 #include "common/clock.h"
 #include "common/memory.h"
 #include "common/strutil.h"
+#include "db/access_clock.h"
 #include "db/keyspace.h"
 #include "server/client.h"
 #include "server/db_access.h"

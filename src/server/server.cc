@@ -19,6 +19,7 @@
 #include "common/memory.h"
 #include "common/strutil.h"
 #include "server/client.h"
+#include "server/effects.h"
 
 namespace basalt::server {
 namespace {
@@ -41,9 +42,15 @@ std::string RandomHex(size_t n) {
   return out;
 }
 
-void OnKeyEvent(db::Database&, std::string_view, db::KeyEvent ev, void*) {
+// Keys that vanish without a command deleting them (expiry, eviction). Called
+// with the key's shard locked, inside a command or a cron step.
+void OnKeyEvent(db::Database& database, std::string_view key, db::KeyEvent ev, void* arg) {
+  auto* server = static_cast<Server*>(arg);
   Worker* w = Worker::Current();
   if (w && ev == db::KeyEvent::kExpired) Bump(w->stats().expired_keys);
+  if (ev == db::KeyEvent::kExpired || ev == db::KeyEvent::kEvicted) {
+    PropagateOutsideCommand(*server, database.index(), {"DEL", key});
+  }
 }
 
 }  // namespace
@@ -87,9 +94,9 @@ bool Worker::Listen(std::string* error) {
   }
   std::string unix_path = cfg.unixsocket();
   if (!unix_path.empty() && index_ == 0) {
-    net::Listener* l = net::Listener::OpenUnix(
-        &loop_, unix_path, static_cast<unsigned>(cfg.unixsocketperm.load()), backlog,
-        on_accept, error);
+    net::Listener* l =
+        net::Listener::OpenUnix(&loop_, unix_path, static_cast<unsigned>(cfg.unixsocketperm.load()),
+                                backlog, on_accept, error);
     if (!l) return false;
     listeners_.emplace_back(l);
   }
@@ -209,6 +216,7 @@ void Worker::Cron() {
         continue;
       }
       database.ActiveExpireShard(shard, now, 16 * effort);
+      FlushEffects(*server_);  // the DELs reach the AOF before the shard unlocks
     }
     if (SystemClock().MonotonicUs() - start > budget_us) break;
   }
@@ -216,7 +224,10 @@ void Worker::Cron() {
 
 // ---------------------------------------------------------------- Server
 
-Server::Server() { RegisterAllFamilies(commands_); commands_.Finalize(); }
+Server::Server() {
+  RegisterAllFamilies(commands_);
+  commands_.Finalize();
+}
 
 Server::~Server() {
   if (shutdown_fd_ >= 0) close(shutdown_fd_);
@@ -289,9 +300,8 @@ void Server::ResetStats() {
     WorkerStats& s = w.stats();
     for (Counter* c : {&s.commands, &s.connections_received, &s.rejected_connections,
                        &s.net_input_bytes, &s.net_output_bytes, &s.keyspace_hits,
-                       &s.keyspace_misses, &s.expired_keys, &s.evicted_keys,
-                       &s.total_error_replies, &s.client_qbuf_limit_disconnections,
-                       &s.client_obuf_limit_disconnections}) {
+                       &s.keyspace_misses, &s.expired_keys, &s.evicted_keys, &s.total_error_replies,
+                       &s.client_qbuf_limit_disconnections, &s.client_obuf_limit_disconnections}) {
       c->store(0, std::memory_order_relaxed);
     }
     size_t n = w.server()->commands().by_id().size();
@@ -382,7 +392,8 @@ int Server::Run() {
     if (out.data.fd == sfd) {
       signalfd_siginfo si;
       [[maybe_unused]] ssize_t rd = read(sfd, &si, sizeof(si));
-      LOG_WARNING("Received %s scheduling shutdown...", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+      LOG_WARNING("Received %s scheduling shutdown...",
+                  si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
     }
     break;
   }

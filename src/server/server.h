@@ -22,6 +22,7 @@ namespace basalt::server {
 
 class Client;
 class Server;
+class EffectSink;
 
 class Worker {
  public:
@@ -80,7 +81,16 @@ class Server {
   std::vector<std::unique_ptr<Worker>>& workers() { return workers_; }
 
   // --- the request path ---
+  // A request from a client: the generic checks, key locks, then Call.
   void Execute(Client& c, ArgList& args);
+  // Runs one command whose checks have passed and whose key shards the caller
+  // holds (Execute, EXEC, scripts): the handler, its statistics and its
+  // default propagation. `ctx` names the client, reply builder, database,
+  // time and spec; the caller flushes effects before unlocking.
+  void Call(CommandContext& ctx, const ArgList& args, int64_t start_us = 0);
+  // Where effective writes go (server/effects.h); nullptr: nowhere.
+  EffectSink* effect_sink() const { return effect_sink_.load(std::memory_order_acquire); }
+  void SetEffectSink(EffectSink* sink) { effect_sink_.store(sink, std::memory_order_release); }
 
   uint64_t NextClientId() { return next_client_id_.fetch_add(1, std::memory_order_relaxed); }
   std::atomic<int64_t> connected_clients{0};
@@ -123,6 +133,7 @@ class Server {
   std::string run_id_;
   std::string executable_;
   int tcp_port_ = 0;
+  std::atomic<EffectSink*> effect_sink_{nullptr};
 };
 
 }  // namespace basalt::server
