@@ -13,21 +13,35 @@ Three sections, each run against both servers in the same invocation:
               --threads 2, SET and GET at pipeline 1 and 16 (2x the requests;
               ops/s from wall time, as redis-benchmark --threads counts time
               in 250 ms steps).
+  features    pinned as throughput: MULTI + 5 INCR + EXEC transactions and
+              PUBLISH fan-out to 50 subscribers (build/.../bin/loadgen); EVALSHA
+              of a 3-command script is part of the throughput tests.
+  persistence SET with appendonly yes, appendfsync everysec and always (pipeline
+              1 and 16); BGSAVE of 1M keys (16-byte values; and 5M keys of 1 KB
+              unless --quick) while a writer SETs flat out: save duration, peak
+              memory (PSS of the server and any fork child) over idle, the
+              writer's longest wait; then the start-up time loading that RDB,
+              and a 1M-key AOF.
 
 Usage: bench/bench.py [--quick] [--only SET,GET] [--servers basalt,redis]
-                      [--requests N] [--repeats N] [--sections throughput,memory,io-threads]
+                      [--requests N] [--repeats N]
+                      [--sections throughput,memory,io-threads,features,persistence]
 Results are printed and written as JSON to build/bench-results.json.
 """
 
 import argparse
 import csv
+import hashlib
 import json
 import os
 import platform
 import signal
 import statistics
 import subprocess
+import shutil
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -53,9 +67,15 @@ TESTS = {
     "HSET": ["-t", "hset"],
     "ZADD": ["-t", "zadd"],
     "ZRANGE_100": ["ZRANGE", "myzset", "0", "99"],
+    "EVALSHA": None,  # filled in below: needs the script's SHA1
 }
+# EVALSHA runs a script of three commands on one key.
+SCRIPT = ("redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], 1000) "
+          "return redis.call('GET', KEYS[1])")
+TESTS["EVALSHA"] = ["EVALSHA", hashlib.sha1(SCRIPT.encode()).hexdigest(), "1", "counter:__rand_int__"]
 # Commands run once before a test's first run, so custom tests read real data.
 SETUP = {
+    "EVALSHA": [["SCRIPT", "LOAD", SCRIPT]],
     "ZRANGE_100": [["ZADD", "myzset", *(x for i in range(100) for x in (i, f"member:{i}"))]],
 }
 PIPELINES = [1, 16]
@@ -76,7 +96,7 @@ def parse_args():
                     help="memory datasets: " + ",".join(DATASETS))
     ap.add_argument("--only", help="comma-separated test names, e.g. SET,GET")
     ap.add_argument("--servers", default="basalt,redis", help="basalt,redis or just one of them")
-    ap.add_argument("--sections", default="throughput,memory,io-threads")
+    ap.add_argument("--sections", default="throughput,memory,io-threads,features,persistence")
     ap.add_argument("--json", default=str(REPO / "build" / "bench-results.json"))
     a = ap.parse_args()
     a.requests = a.requests or (30_000 if a.quick else 200_000)
@@ -265,6 +285,242 @@ def memory_section(args, names, dataset):
     return result
 
 
+def loadgen_path():
+    """bin/loadgen next to the server under test (same build)."""
+    return str(Path(basalt_path()).parent / "loadgen")
+
+
+def run_loadgen(srv, pin, *opts, timeout=600):
+    cmd = (["taskset", "-c", CLIENT_CPU] if pin else []) + [
+        loadgen_path(), "--host", srv.host, "--port", str(srv.port), *map(str, opts)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        return {"error": (proc.stderr.strip() or f"exit {proc.returncode}").splitlines()[-1]}
+    return json.loads(proc.stdout)
+
+
+# name -> (loadgen options, result field reported as ops/s)
+FEATURE_TESTS = {
+    "MULTI_5xINCR_EXEC": (["--mode", "txn", "--clients", "50"], "tps"),
+    "PUBLISH_FANOUT_50": (["--mode", "fanout", "--clients", "1", "--subscribers", "50",
+                           "--pipeline", "16"], "delivered_per_s"),
+}
+
+
+def features_section(args, names, pin):
+    """MULTI/EXEC transactions and PUBLISH fan-out, interleaved like throughput."""
+    if not Path(loadgen_path()).exists():
+        return [{"test": t, "error": f"{loadgen_path()} not built"} for t in FEATURE_TESTS]
+    servers = {n: start(n, pin=pin) for n in names}
+    runs = {}
+    try:
+        for rep in range(args.repeats):
+            order = list(servers.items())[::-1 if rep % 2 else 1]
+            for test, (opts, _) in FEATURE_TESTS.items():
+                requests = args.requests // 4 if test.startswith("MULTI") else args.requests
+                for name, srv in order:
+                    runs.setdefault((test, name), []).append(
+                        run_loadgen(srv, pin, *opts, "--requests", requests))
+    finally:
+        for srv in servers.values():
+            stop(srv)
+    rows = []
+    for test, (_, field) in FEATURE_TESTS.items():
+        row = {"test": test, "pipeline": "-"}
+        for name in names:
+            rs = runs[(test, name)]
+            errs = [r["error"] for r in rs if "error" in r]
+            row[name] = ({"error": errs[0]} if errs else
+                         {"rps": statistics.median(r[field] for r in rs), "cpu_s_per_m": None})
+        row["ratio"] = ratio(row.get("basalt", {}).get("rps"), row.get("redis", {}).get("rps"))
+        row["cpu_ratio"] = None
+        rows.append(row)
+    return rows
+
+
+def pss_bytes(pid):
+    """Proportional set size of pid and its children (Redis's fork child)."""
+    total = 0
+    pids = [pid]
+    try:
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+def info_field(srv, section, field):
+    with RawClient(srv.host, srv.port, timeout=60) as c:
+        reply = c.call("INFO", section)
+    if reply[0] not in "$=" or reply[1] is None:
+        return None
+    for line in reply[1].decode(errors="replace").splitlines():
+        if line.startswith(field + ":"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def load_keys(srv, n, value_size):
+    """SETs key:%012d -> value_size bytes through redis-cli --pipe, streamed."""
+    value = b"v" * value_size
+    proc = subprocess.Popen(["redis-cli", "-h", srv.host, "-p", str(srv.port), "--pipe"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    chunk = 100_000
+    for start_i in range(0, n, chunk):
+        proc.stdin.write(b"".join(b"*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$%d\r\n%s\r\n"
+                                  % (i, value_size, value) for i in range(start_i, min(n, start_i + chunk))))
+    proc.stdin.close()
+    out = proc.stdout.read().decode(errors="replace")
+    proc.wait()
+    if "errors: 0," not in out:
+        raise RuntimeError(f"load failed: {out.strip()[-300:]}")
+
+
+def bgsave_once(srv):
+    """Runs one BGSAVE; returns (seconds, peak PSS) sampled every 10 ms."""
+    with RawClient(srv.host, srv.port, timeout=60) as c:
+        reply = c.call("BGSAVE")
+    if reply[0] == "-":
+        raise RuntimeError(f"BGSAVE: {reply[1].decode(errors='replace')}")
+    t0, peak = time.monotonic(), 0
+    while True:
+        peak = max(peak, pss_bytes(srv.pid))
+        if info_field(srv, "persistence", "rdb_bgsave_in_progress") == "0":
+            break
+        time.sleep(0.01)
+    seconds = time.monotonic() - t0
+    status = info_field(srv, "persistence", "rdb_last_bgsave_status")
+    if status != "ok":
+        raise RuntimeError(f"BGSAVE status {status}")
+    return seconds, peak
+
+
+def bgsave_case(name, keys, value_size, pin):
+    """Load, BGSAVE with and without a concurrent writer, then restart from the RDB."""
+    workdir = tempfile.mkdtemp(prefix=f"bench-{name}-")
+    cell = {}
+    srv = start(name, ["--dir", workdir, "--save", ""], pin=pin)
+    try:
+        load_keys(srv, keys, value_size)
+        time.sleep(0.5)
+        idle = pss_bytes(srv.pid)
+        quiet_s, _ = bgsave_once(srv)
+        result = {}
+        writer_s = max(3.0, quiet_s * 2 + 2)
+
+        def writer():
+            result.update(run_loadgen(srv, pin, "--mode", "writer", "--clients", "50", "--seconds",
+                                      writer_s, "--keyspace", keys))
+
+        t = threading.Thread(target=writer)
+        t.start()
+        time.sleep(1.0)
+        busy_s, peak = bgsave_once(srv)
+        t.join()
+        cell.update({"bgsave_seconds_idle": quiet_s, "bgsave_seconds_with_writer": busy_s,
+                     "idle_pss_mb": idle / 2**20, "peak_pss_mb": peak / 2**20,
+                     "peak_over_idle": peak / idle if idle else None,
+                     "writer_max_wait_ms": result.get("max_ms"),
+                     "writer_p999_ms": result.get("p999_ms"), "writer_error": result.get("error")})
+    finally:
+        stop(srv)
+    # Start-up time loading that dump.rdb (until PING answers +PONG).
+    t0 = time.monotonic()
+    srv = start(name, ["--dir", workdir, "--save", ""], pin=pin)
+    cell["rdb_load_seconds"] = time.monotonic() - t0
+    cell["keys_after_load"] = dbsize(srv)
+    stop(srv)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return cell
+
+
+def aof_load_case(name, keys, pin):
+    workdir = tempfile.mkdtemp(prefix=f"bench-aof-{name}-")
+    args = ["--dir", workdir, "--save", "", "--appendonly", "yes", "--aof-use-rdb-preamble", "no"]
+    srv = start(name, args, pin=pin)
+    try:
+        load_keys(srv, keys, 16)
+        with RawClient(srv.host, srv.port) as c:
+            c.call("PING")
+    finally:
+        stop(srv)
+    t0 = time.monotonic()
+    srv = start(name, args, pin=pin)
+    cell = {"aof_load_seconds": time.monotonic() - t0, "keys_after_load": dbsize(srv)}
+    stop(srv)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return cell
+
+
+def persistence_section(args, names, pin):
+    out = {}
+    for fsync in ("everysec", "always"):
+        server_args = {n: ["--appendonly", "yes", "--appendfsync", fsync] for n in names}
+        out[f"aof_{fsync}"] = throughput_section(args, names, ["SET"], PIPELINES, pin,
+                                                 server_args=server_args)
+    cases = [("1M x 16 B", args.keys, 16)]
+    if not args.quick:
+        cases.append(("5M x 1 KB", 5 * args.keys, 1024))
+    out["bgsave"] = []
+    for label, keys, size in cases:
+        row = {"case": label}
+        for name in names:
+            try:
+                row[name] = bgsave_case(name, keys, size, pin)
+            except Exception as e:  # report and go on
+                row[name] = {"error": repr(e)}
+        out["bgsave"].append(row)
+    out["aof_load"] = {}
+    for name in names:
+        try:
+            out["aof_load"][name] = aof_load_case(name, args.keys, pin)
+        except Exception as e:
+            out["aof_load"][name] = {"error": repr(e)}
+    return out
+
+
+def print_persistence(res, names):
+    for fsync in ("everysec", "always"):
+        print_throughput(f"SET with appendonly yes, appendfsync {fsync}", res[f"aof_{fsync}"], names)
+    for row in res["bgsave"]:
+        print(f"\n== BGSAVE of {row['case']} while 50 clients SET flat out")
+        fields = [("bgsave s (idle)", "bgsave_seconds_idle", ".2f"),
+                  ("bgsave s (writer)", "bgsave_seconds_with_writer", ".2f"),
+                  ("idle PSS MB", "idle_pss_mb", ",.0f"), ("peak PSS MB", "peak_pss_mb", ",.0f"),
+                  ("peak / idle", "peak_over_idle", ".3f"),
+                  ("writer max wait ms", "writer_max_wait_ms", ".1f"),
+                  ("writer p99.9 ms", "writer_p999_ms", ".2f"),
+                  ("RDB load s", "rdb_load_seconds", ".2f"),
+                  ("keys after load", "keys_after_load", ",")]
+        table = []
+        for label, key, spec in fields:
+            vals = [row[n].get(key) if "error" not in row[n] else None for n in names]
+            table.append([label, *(fmt(v, spec) for v in vals),
+                          *([fmt(ratio(vals[0], vals[1]), ".2f")] if len(names) == 2 else [])])
+        print_table(["measure", *names, *(["ratio"] if len(names) == 2 else [])], table)
+        for n in names:
+            if "error" in row[n]:
+                print(f"  {n}: error: {row[n]['error']}")
+    print("\n== start-up loading a 1M-key AOF (no RDB preamble)")
+    table = []
+    for label, key, spec in (("AOF load s", "aof_load_seconds", ".2f"),
+                             ("keys after load", "keys_after_load", ",")):
+        vals = [res["aof_load"][n].get(key) for n in names]
+        table.append([label, *(fmt(v, spec) for v in vals),
+                      *([fmt(ratio(vals[0], vals[1]), ".2f")] if len(names) == 2 else [])])
+    print_table(["measure", *names, *(["ratio"] if len(names) == 2 else [])], table)
+    for n in names:
+        if "error" in res["aof_load"][n]:
+            print(f"  {n}: error: {res['aof_load'][n]['error']}")
+
+
 def fmt(x, spec=",.0f"):
     if x is None:
         return "-"
@@ -350,6 +606,14 @@ def main():
             results["io_threads"] = rows
             print_throughput("io-threads: basalt --io-threads 2 vs redis, unpinned, "
                              "redis-benchmark --threads 2", rows, names)
+        if "features" in args.sections:
+            rows = features_section(args, names, pin)
+            results["features"] = rows
+            print_throughput("transactions and pub/sub (loadgen on CPU 1; ops/s = transactions "
+                             "or messages delivered)", rows, names)
+        if "persistence" in args.sections:
+            results["persistence"] = persistence_section(args, names, pin)
+            print_persistence(results["persistence"], names)
     finally:
         for srv in list(started):
             stop(srv)
