@@ -1,6 +1,7 @@
 #include "net/listener.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -79,13 +80,36 @@ Listener* Listener::OpenUnix(EventLoop* loop, const std::string& path, unsigned 
   return new Listener(loop, fd, true, std::move(on_accept));
 }
 
+namespace {
+
+// One descriptor held in reserve. Out of descriptors, a pending connection
+// stays in the backlog and keeps the level-triggered listener readable, so
+// the loop would spin on EMFILE; giving up the reserve lets us accept that
+// connection and close it, which drains the backlog instead.
+int& ReserveFd() {
+  thread_local int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  return fd;
+}
+
+void ShedOneConnection(int listen_fd) {
+  int& reserve = ReserveFd();
+  if (reserve >= 0) close(reserve);
+  int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (fd >= 0) close(fd);
+  reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+}  // namespace
+
 void Listener::OnEvent(uint32_t) {
+  ReserveFd();  // taken while descriptors are still available
   // Bounded, so one worker does not take a whole burst of connections.
   for (int i = 0; i < 16; ++i) {
     int fd = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR) continue;
-      return;  // EAGAIN, or a transient error such as EMFILE
+      if (errno == EMFILE || errno == ENFILE) ShedOneConnection(fd_);
+      return;  // EAGAIN, or another transient error
     }
     on_accept_(fd, is_unix_);
   }

@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -40,6 +41,48 @@ std::string RandomHex(size_t n) {
   static const char* kHex = "0123456789abcdef";
   for (size_t i = 0; i < n; ++i) out.push_back(kHex[rd() & 15]);
   return out;
+}
+
+// Redis's adjustOpenFilesLimit: room for maxclients connections plus the
+// server's own descriptors (listeners, epoll, eventfds, files), or a smaller
+// maxclients when the limit can't be raised that far.
+void AdjustOpenFilesLimit(Config& cfg, int workers) {
+  const rlim_t reserved = 32 + 4 * static_cast<rlim_t>(workers);
+  rlim_t want = static_cast<rlim_t>(cfg.maxclients.load()) + reserved;
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == -1) {
+    LOG_WARNING("Unable to obtain the current NOFILE limit (%s), assuming 1024 and setting the "
+                "max clients configuration accordingly.",
+                strerror(errno));
+    cfg.maxclients.store(1024 - static_cast<int64_t>(reserved));
+    return;
+  }
+  rlim_t old = limit.rlim_cur;
+  if (old >= want) return;
+  rlim_t best = want;
+  int setrlimit_error = 0;
+  while (best > old) {
+    limit.rlim_cur = limit.rlim_max = best;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != -1) break;
+    setrlimit_error = errno;
+    best -= best > 16 ? 16 : best;
+  }
+  if (best >= want) return;
+  if (best < old) best = old;
+  if (best <= reserved) {
+    LOG_WARNING("Your current 'ulimit -n' of %llu is not enough for the server to start. "
+                "Please increase your open file limit to at least %llu. Exiting.",
+                static_cast<unsigned long long>(old), static_cast<unsigned long long>(want));
+    exit(1);
+  }
+  LOG_WARNING("You requested maxclients of %lld requiring at least %llu max file descriptors.",
+              static_cast<long long>(cfg.maxclients.load()), static_cast<unsigned long long>(want));
+  LOG_WARNING("Server can't set maximum open files to %llu because of OS error: %s.",
+              static_cast<unsigned long long>(want), strerror(setrlimit_error));
+  cfg.maxclients.store(static_cast<int64_t>(best - reserved));
+  LOG_WARNING("Current maximum open files is %llu. maxclients has been reduced to %lld to "
+              "compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+              static_cast<unsigned long long>(best), static_cast<long long>(cfg.maxclients.load()));
 }
 
 // Keys that vanish without a command deleting them (expiry, eviction). Called
@@ -349,6 +392,7 @@ int Server::Run() {
   int n = static_cast<int>(config_.io_threads.load());
   if (n <= 0) n = AvailableCores();
   if (n > 128) n = 128;
+  AdjustOpenFilesLimit(config_, n);
   for (int i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(this, i));
   tcp_port_ = static_cast<int>(config_.port.load());
 

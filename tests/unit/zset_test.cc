@@ -121,6 +121,30 @@ TEST(ZSetTest, EncodingsAgreeOnRandomOperations) {
   }
 }
 
+// The skiplist orders by cached float scores when they differ: doubles that
+// round to the same float (or overflow it) must still order exactly.
+TEST(ZSetTest, ScoresEqualAsFloatsStillOrder) {
+  std::mt19937 rng(7);
+  Pair p;
+  const double kScores[] = {1.0,  1.0 + 1e-12, 1.0 - 1e-12, 1.0 + 3e-12, 1e300, 2e300,
+                            -1e300, INFINITY,  -INFINITY,  0.0,         -0.0,  1e-45,
+                            1e-46, 3.4e38,    3.5e38};
+  for (int round = 0; round < 4000; ++round) {
+    std::string m = "m" + std::to_string(rng() % 300);
+    if (rng() % 4) {
+      p.Set(m, kScores[rng() % std::size(kScores)]);
+    } else {
+      p.Remove(m);
+    }
+    if (round % 200 != 0) continue;
+    Elems want = p.Sorted();
+    ASSERT_EQ(All(*p.sl), want);
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(p.sl->Rank(want[i].first, false), static_cast<int64_t>(i));
+    }
+  }
+}
+
 TEST(ZSetTest, LexRangesOnEqualScores) {
   Pair p;
   std::vector<std::string> members = {
