@@ -102,22 +102,50 @@ uint64_t GetVarint(const char* p, size_t* off) {
   }
 }
 
-// Integral scores take 1-3 bytes instead of 8, like listpack's integer
-// encodings. -0 becomes 0 here, as it does in Redis's listpack (its "-0"
-// score string is stored as the integer 0); the skiplist keeps the sign.
+// Scores are stored in the fewest bytes that keep them exact: integral ones
+// as a zigzag varint (1-3 bytes for small values, like listpack's integer
+// encodings), ones with a short binary fraction (x.5, x.25, ...) as a scale
+// byte plus a varint, anything else as the 8 raw bytes. -0 becomes 0 here, as
+// it does in Redis's listpack (its "-0" score string is stored as the
+// integer 0); the skiplist keeps the sign.
+enum ScoreKind : uint64_t { kScoreDouble = 0, kScoreInt = 1, kScoreScaled = 2 };
+constexpr int kMaxScoreScale = 8;  // fraction bits tried for kScoreScaled
+
 bool IntegralScore(double d, int64_t* out) {
   if (!(std::fabs(d) < 9007199254740992.0) || std::trunc(d) != d) return false;
   *out = static_cast<int64_t>(d);
   return true;
 }
 
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+int64_t UnZigZag(uint64_t z) { return static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1)); }
+
+// The smallest scale k with score * 2^k integral and small, if any.
+bool ScaledScore(double d, int* scale, int64_t* out) {
+  for (int k = 1; k <= kMaxScoreScale; ++k) {
+    double v = std::ldexp(d, k);
+    if (std::trunc(v) != v) continue;
+    if (!(std::fabs(v) < 140737488355328.0)) return false;  // 2^47: varint below 8 bytes
+    *scale = k;
+    *out = static_cast<int64_t>(v);
+    return true;
+  }
+  return false;
+}
+
 void LpEncode(std::string_view member, double score, std::string* out) {
-  int64_t iv;
-  bool is_int = IntegralScore(score, &iv);
-  PutVarint(static_cast<uint64_t>(member.size()) << 1 | (is_int ? 1 : 0), out);
+  int64_t iv = 0;
+  int scale = 0;
+  uint64_t kind = IntegralScore(score, &iv)         ? kScoreInt
+                  : ScaledScore(score, &scale, &iv) ? kScoreScaled
+                                                    : kScoreDouble;
+  PutVarint(static_cast<uint64_t>(member.size()) << 2 | kind, out);
   out->append(member);
-  if (is_int) {
-    PutVarint((static_cast<uint64_t>(iv) << 1) ^ static_cast<uint64_t>(iv >> 63), out);
+  if (kind == kScoreScaled) out->push_back(static_cast<char>(scale));
+  if (kind != kScoreDouble) {
+    PutVarint(ZigZag(iv), out);
   } else {
     char b[8];
     memcpy(b, &score, 8);
@@ -137,15 +165,21 @@ LpItem LpDecode(const char* lp, size_t off) {
   LpItem it;
   it.off = off;
   uint64_t h = GetVarint(lp, &off);
-  size_t len = h >> 1;
+  size_t len = h >> 2;
   it.member = std::string_view(lp + off, len);
   off += len;
-  if (h & 1) {
-    uint64_t z = GetVarint(lp, &off);
-    it.score = static_cast<double>(static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1)));
-  } else {
-    memcpy(&it.score, lp + off, 8);
-    off += 8;
+  switch (h & 3) {
+    case kScoreInt:
+      it.score = static_cast<double>(UnZigZag(GetVarint(lp, &off)));
+      break;
+    case kScoreScaled: {
+      int scale = static_cast<uint8_t>(lp[off++]);
+      it.score = std::ldexp(static_cast<double>(UnZigZag(GetVarint(lp, &off))), -scale);
+      break;
+    }
+    default:
+      memcpy(&it.score, lp + off, 8);
+      off += 8;
   }
   it.end = off;
   return it;

@@ -99,8 +99,9 @@ class ZSet {
   ZSet() = default;
 
   // Compact encoding: [u32 bytes][u32 count] then per element a varint
-  // (member_len << 1 | int_score), the member bytes, and the score as a
-  // zigzag varint (integral scores) or 8 raw bytes.
+  // (member_len << 2 | score kind), the member bytes, and the score as a
+  // zigzag varint (integral), a scale byte k and the zigzag varint of
+  // score * 2^k (short binary fractions), or 8 raw bytes.
   char* lp_ = nullptr;
   SkipList* sl_ = nullptr;
 };

@@ -205,12 +205,24 @@ TEST(ZSetTest, CompactKeepsExactScores) {
                                 9007199254740993.0,
                                 -9007199254740992.0,
                                 4.5,
-                                123456789};
-  for (size_t i = 0; i < scores.size(); ++i) z->Set("m" + std::to_string(i), scores[i], lim);
+                                123456789,
+                                -0.5,
+                                0.00390625,                    // 2^-8: the finest scaled step
+                                0.001953125,                   // 2^-9: stored as a double
+                                140737488355327.5,             // scaled value at 2^48: a double
+                                -70368744177663.5,             // scaled, just inside the limit
+                                1.0 / 3,
+                                std::ldexp(1, -1074),          // smallest subnormal
+                                1.7976931348623157e308,
+                                std::string(40, 'x').size() + 0.25};
+  // Members of several lengths, around the 1-byte header varint limit too.
+  auto name = [](size_t i) { return std::string(i * 3 % 40, 'a') + std::to_string(i); };
+  for (size_t i = 0; i < scores.size(); ++i) z->Set(name(i), scores[i], lim);
+  ASSERT_TRUE(z->compact());
   for (size_t i = 0; i < scores.size(); ++i) {
     double s;
-    ASSERT_TRUE(z->Score("m" + std::to_string(i), &s));
-    EXPECT_EQ(s, scores[i]);
+    ASSERT_TRUE(z->Score(name(i), &s));
+    EXPECT_EQ(s, scores[i]) << i;
   }
   z->Set("neg0", -0.0, lim);
   double s;
