@@ -9,7 +9,7 @@ packages=(
   libjemalloc-dev libhiredis-dev libxxhash-dev liblzf-dev
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   redis-server redis-tools
-  python3 python3-redis python3-pytest
+  python3 python3-redis python3-pytest python3-pytest-timeout
 )
 
 missing=()
