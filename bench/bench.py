@@ -119,6 +119,9 @@ started = []
 
 
 def start(name, extra_args=(), pin=False):
+    # Like the harness does for redis-server: no save points unless asked.
+    if name == "basalt":
+        extra_args = ["--save", "", *extra_args]
     srv = start_server(BINARIES[name](), extra_args, name=name,
                        prefix=["taskset", "-c", SERVER_CPU] if pin else ())
     started.append(srv)

@@ -16,6 +16,7 @@
 #include "db/entry.h"
 #include "server/command.h"
 #include "server/db_access.h"
+#include "server/notify.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -179,6 +180,7 @@ void CmdSetBit(const ArgList& args, CommandContext& ctx) {
   if (grew || old != (on == 1)) {
     byte = static_cast<uint8_t>((byte & ~(1u << bit)) | (static_cast<unsigned>(on) << bit));
     KeyModified(ctx, args[1]);
+    NotifyKeyspaceEvent(ctx, kNotifyString, "setbit", args[1]);
   }
   ctx.rb->Integer(old ? 1 : 0);
 }
@@ -403,7 +405,10 @@ void CmdBitOp(const ArgList& args, CommandContext& ctx) {
   }
   std::string_view dest = args[2];
   if (max_len == 0) {
-    if (ctx.db->Delete(dest)) KeyModified(ctx, dest);
+    if (ctx.db->Delete(dest)) {
+      KeyModified(ctx, dest);
+      NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", dest);
+    }
     ctx.rb->Integer(0);
     return;
   }
@@ -431,6 +436,7 @@ void CmdBitOp(const ArgList& args, CommandContext& ctx) {
   // setKey: the result replaces the key, TTL included, as a raw string.
   ctx.db->Put(fresh, /*keep_ttl=*/false);
   KeyModified(ctx, dest);
+  NotifyKeyspaceEvent(ctx, kNotifyString, "set", dest);
   ctx.rb->Integer(static_cast<int64_t>(max_len));
 }
 
@@ -547,7 +553,8 @@ bool SignedOverflow(int64_t value, int64_t incr, int bits, Overflow ow, int64_t*
 
 // One SET or INCRBY on the (already long enough) string; replies with the
 // old value (SET), the new one (INCRBY) or nil when OVERFLOW FAIL refuses it.
-void ApplyWrite(CommandContext& ctx, const FieldCmd& f, uint8_t* p) {
+// Returns false when OVERFLOW FAIL refused the write (nothing changed).
+bool ApplyWrite(CommandContext& ctx, const FieldCmd& f, uint8_t* p) {
   if (f.is_signed) {
     const int64_t old = SignExtend(GetField(p, f.offset, f.bits), f.bits);
     int64_t wrapped = 0, next;
@@ -563,11 +570,11 @@ void ApplyWrite(CommandContext& ctx, const FieldCmd& f, uint8_t* p) {
     }
     if (over && f.overflow == Overflow::kFail) {
       ctx.rb->Null();
-      return;
+      return false;
     }
     ctx.rb->Integer(f.op == FieldOp::kIncrBy ? next : old);
     SetField(p, f.offset, f.bits, static_cast<uint64_t>(next));
-    return;
+    return true;
   }
   const uint64_t old = GetField(p, f.offset, f.bits);
   uint64_t wrapped = 0, next;
@@ -581,10 +588,11 @@ void ApplyWrite(CommandContext& ctx, const FieldCmd& f, uint8_t* p) {
   }
   if (over && f.overflow == Overflow::kFail) {
     ctx.rb->Null();
-    return;
+    return false;
   }
   ctx.rb->Integer(static_cast<int64_t>(f.op == FieldOp::kIncrBy ? next : old));
   SetField(p, f.offset, f.bits, next);
+  return true;
 }
 
 void BitFieldGeneric(const ArgList& args, CommandContext& ctx, bool ro) {
@@ -653,8 +661,7 @@ void BitFieldGeneric(const ArgList& args, CommandContext& ctx, bool ro) {
   uint64_t changes = 0;
   for (const FieldCmd& f : cmds) {
     if (f.op != FieldOp::kGet) {
-      ApplyWrite(ctx, f, reinterpret_cast<uint8_t*>(s.data));
-      ++changes;
+      if (ApplyWrite(ctx, f, reinterpret_cast<uint8_t*>(s.data))) ++changes;
       continue;
     }
     // Reads past the end see zeros: copy the (up to) 9 bytes covering the
@@ -669,7 +676,10 @@ void BitFieldGeneric(const ArgList& args, CommandContext& ctx, bool ro) {
     const uint64_t raw = GetField(window, f.offset - byte * 8, f.bits);
     ctx.rb->Integer(f.is_signed ? SignExtend(raw, f.bits) : static_cast<int64_t>(raw));
   }
-  if (changes) KeyModified(ctx, args[1], changes);
+  if (changes) {
+    KeyModified(ctx, args[1], changes);
+    NotifyKeyspaceEvent(ctx, kNotifyString, "setbit", args[1]);
+  }
 }
 
 void CmdBitField(const ArgList& args, CommandContext& ctx) { BitFieldGeneric(args, ctx, false); }

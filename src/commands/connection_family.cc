@@ -7,6 +7,7 @@
 #include "server/client.h"
 #include "server/command.h"
 #include "server/server.h"
+#include "server/transaction.h"
 
 namespace basalt::server {
 namespace {
@@ -148,6 +149,7 @@ void CmdHello(const ArgList& args, CommandContext& ctx) {
 void CmdReset(const ArgList&, CommandContext& ctx) {
   Client* c = ctx.client;
   c->db_index = 0;
+  DiscardTransaction(*c);  // leaves MULTI and unwatches
   c->UnsubscribeAll();
   c->SetResp(2);
   c->name.clear();

@@ -19,6 +19,8 @@
 #include "db/hash.h"
 #include "server/command.h"
 #include "server/db_access.h"
+#include "server/effects.h"
+#include "server/notify.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -103,6 +105,7 @@ void HSetGeneric(const ArgList& args, CommandContext& ctx, bool ok_reply) {
   for (size_t i = 2; i < args.size(); i += 2) created += h.Set(args[i], args[i + 1], limits);
   Sync(e, h);
   KeyModified(ctx, args[1], (args.size() - 2) / 2);
+  NotifyKeyspaceEvent(ctx, kNotifyHash, "hset", args[1]);
   if (ok_reply) {
     ctx.rb->Ok();
   } else {
@@ -128,6 +131,7 @@ void CmdHSetNx(const ArgList& args, CommandContext& ctx) {
   h.Set(args[2], args[3], limits);
   Sync(e, h);
   KeyModified(ctx, args[1]);
+  NotifyKeyspaceEvent(ctx, kNotifyHash, "hset", args[1]);
   ctx.rb->Integer(1);
 }
 
@@ -153,7 +157,11 @@ void CmdHDel(const ArgList& args, CommandContext& ctx) {
     }
   }
   if (!key_removed) Sync(e, h);
-  if (deleted) KeyModified(ctx, args[1], static_cast<uint64_t>(deleted));
+  if (deleted) {
+    KeyModified(ctx, args[1], static_cast<uint64_t>(deleted));
+    NotifyKeyspaceEvent(ctx, kNotifyHash, "hdel", args[1]);
+    if (key_removed) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[1]);
+  }
   ctx.rb->Integer(deleted);
 }
 
@@ -184,6 +192,7 @@ void CmdHIncrBy(const ArgList& args, CommandContext& ctx) {
   h.Set(args[2], std::string_view(buf, FormatInt64(value, buf)), Limits(ctx));
   Sync(e, h);
   KeyModified(ctx, args[1]);
+  NotifyKeyspaceEvent(ctx, kNotifyHash, "hincrby", args[1]);
   ctx.rb->Integer(value);
 }
 
@@ -217,6 +226,9 @@ void CmdHIncrByFloat(const ArgList& args, CommandContext& ctx) {
   h.Set(args[2], text, Limits(ctx));
   Sync(e, h);
   KeyModified(ctx, args[1]);
+  NotifyKeyspaceEvent(ctx, kNotifyHash, "hincrbyfloat", args[1]);
+  // Logged as the HSET of the result: float formatting must not be replayed.
+  Propagate(ctx, {"HSET", args[1], args[2], text});
   ctx.rb->Bulk(text);
 }
 

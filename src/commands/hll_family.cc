@@ -10,6 +10,7 @@
 #include "db/hyperloglog.h"
 #include "server/command.h"
 #include "server/db_access.h"
+#include "server/notify.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -87,6 +88,7 @@ void CmdPfAdd(const ArgList& args, CommandContext& ctx) {
   if (updated) {
     hll::InvalidateCache(h);
     KeyModified(ctx, key, updated);
+    NotifyKeyspaceEvent(ctx, kNotifyString, "pfadd", key);
   }
   ctx.rb->Integer(updated ? 1 : 0);
 }
@@ -110,9 +112,10 @@ void CmdPfCount(const ArgList& args, CommandContext& ctx) {
     return;
   }
   // One key: the cached cardinality, recomputed and stored when stale. Redis
-  // looks the key up for writing here, since the cache is part of the value.
+  // 7.0 looks the key up as a read (hit/miss stats, "keymiss") even though
+  // the cache is part of the value.
   std::string_view key = args[1];
-  Entry* e = LookupWrite(ctx, key);
+  Entry* e = LookupRead(ctx, key);
   if (!e) {
     ctx.rb->Integer(0);
     return;
@@ -169,6 +172,7 @@ void CmdPfMerge(const ArgList& args, CommandContext& ctx) {
   e->set_heap_string(h);
   hll::InvalidateCache(h);
   KeyModified(ctx, key);
+  NotifyKeyspaceEvent(ctx, kNotifyString, "pfadd", key);
   ctx.rb->Ok();
 }
 

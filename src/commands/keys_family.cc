@@ -25,7 +25,10 @@
 #include "server/client.h"
 #include "server/command.h"
 #include "server/db_access.h"
+#include "server/effects.h"
+#include "server/notify.h"
 #include "server/server.h"
+#include "server/transaction.h"
 
 namespace basalt::server {
 namespace {
@@ -45,7 +48,7 @@ bool IsExpired(const Entry* e, int64_t now_ms) {
 // so they count towards the dirty counter directly.
 void CountDirty(CommandContext& ctx, uint64_t n) {
   ctx.dirty += n;
-  if (n) Bump(ctx.client->worker()->stats().dirty, n);
+  if (n && ctx.client) Bump(ctx.client->worker()->stats().dirty, n);
 }
 
 // Redis's getIntFromObjectOrReply: an int64 first, then the int range. With
@@ -167,6 +170,7 @@ void DelGeneric(const ArgList& args, CommandContext& ctx, bool lazy) {
       Entry::Free(e);
     }
     KeyModified(ctx, args[i]);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[i]);
     ++deleted;
   }
   ctx.rb->Integer(deleted);
@@ -224,6 +228,9 @@ void RenameGeneric(const ArgList& args, CommandContext& ctx, bool nx) {
   Entry* moved = Entry::MoveValue(dst, taken);  // keeps the TTL, as RENAME must
   Entry::FreeShell(taken);
   ctx.db->Add(moved);
+  // Notified before KeyModified wakes a blocked client, whose events must come after.
+  NotifyKeyspaceEvent(ctx, kNotifyGeneric, "rename_from", src);
+  NotifyKeyspaceEvent(ctx, kNotifyGeneric, "rename_to", dst);
   KeyModified(ctx, src, 0);
   KeyModified(ctx, dst);
   if (nx) {
@@ -258,7 +265,10 @@ void CmdMove(const ArgList& args, CommandContext& ctx) {
   }
   // The same entry changes tables: value, TTL and LRU travel with it.
   dst.Add(ctx.db->Take(key));
+  NotifyKeyspaceEvent(ctx, kNotifyGeneric, "move_from", key);
+  NotifyKeyspaceEvent(*ctx.server, dst_index, kNotifyGeneric, "move_to", key);
   SignalKeyIfReady(dst, key, ctx.now_ms);  // a client may block on it in the other db
+  TouchWatchedKey(dst, key);                // and WATCH it there
   KeyModified(ctx, key);
   ctx.rb->Integer(1);
 }
@@ -301,8 +311,13 @@ void CmdCopy(const ArgList& args, CommandContext& ctx) {
   copy->lru = db::AccessClock::Initial(ctx.now_ms);  // a new object, not an access of the old one
   if (dst_exists) dst.Delete(newkey);
   dst.Add(copy);
+  NotifyKeyspaceEvent(*ctx.server, dst_index, kNotifyGeneric, "copy_to", newkey);
   SignalKeyIfReady(dst, newkey, ctx.now_ms);
+  // The change is in `dst` (watchers, waiters of that database).
+  Database* src = ctx.db;
+  ctx.db = &dst;
   KeyModified(ctx, newkey);
+  ctx.db = src;
   ctx.rb->Integer(1);
 }
 
@@ -461,7 +476,7 @@ bool SharesIntegers(CommandContext& ctx) {
 }
 
 void CmdObjectEncoding(const ArgList& args, CommandContext& ctx) {
-  Entry* e = LookupRead(ctx, args[2], kLookupNoTouch);
+  Entry* e = LookupRead(ctx, args[2], kLookupNoTouch | kLookupNoNotify);
   if (!e) {
     ctx.rb->Null();
     return;
@@ -470,7 +485,7 @@ void CmdObjectEncoding(const ArgList& args, CommandContext& ctx) {
 }
 
 void CmdObjectRefcount(const ArgList& args, CommandContext& ctx) {
-  Entry* e = LookupRead(ctx, args[2], kLookupNoTouch);
+  Entry* e = LookupRead(ctx, args[2], kLookupNoTouch | kLookupNoNotify);
   if (!e) {
     ctx.rb->Null();
     return;
@@ -480,7 +495,7 @@ void CmdObjectRefcount(const ArgList& args, CommandContext& ctx) {
 }
 
 void CmdObjectIdletime(const ArgList& args, CommandContext& ctx) {
-  Entry* e = LookupRead(ctx, args[2], kLookupNoTouch);
+  Entry* e = LookupRead(ctx, args[2], kLookupNoTouch | kLookupNoNotify);
   if (!e) {
     ctx.rb->Null();
     return;
@@ -493,7 +508,7 @@ void CmdObjectIdletime(const ArgList& args, CommandContext& ctx) {
 }
 
 void CmdObjectFreq(const ArgList& args, CommandContext& ctx) {
-  Entry* e = LookupRead(ctx, args[2], kLookupNoTouch);
+  Entry* e = LookupRead(ctx, args[2], kLookupNoTouch | kLookupNoNotify);
   if (!e) {
     ctx.rb->Null();
     return;
@@ -591,10 +606,23 @@ void ExpireGeneric(const ArgList& args, CommandContext& ctx, int64_t basetime_ms
   }
   if (when <= ctx.now_ms) {
     ctx.db->Delete(args[1]);
+    KeyModified(ctx, args[1]);
+    Propagate(ctx, {"DEL", args[1]});
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[1]);
   } else {
     ctx.db->SetExpire(e, when);
+    KeyModified(ctx, args[1]);
+    // Logged as PEXPIREAT with the absolute time (options kept), as Redis
+    // rewrites only the command name and the time argument.
+    if (PropagationEnabled(*ctx.server)) {
+      std::string abs = Int64ToString(when);
+      ArgList argv(args.begin(), args.end());
+      argv[0] = "PEXPIREAT";
+      if (basetime_ms != 0 || seconds) argv[2] = abs;
+      Propagate(ctx, argv);
+    }
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "expire", args[1]);
   }
-  KeyModified(ctx, args[1]);
   ctx.rb->Integer(1);
 }
 
@@ -639,6 +667,7 @@ void CmdPersist(const ArgList& args, CommandContext& ctx) {
   }
   ctx.db->ClearExpire(e);
   KeyModified(ctx, args[1]);
+  NotifyKeyspaceEvent(ctx, kNotifyGeneric, "persist", args[1]);
   ctx.rb->Integer(1);
 }
 
@@ -678,7 +707,10 @@ void CmdFlushDb(const ArgList& args, CommandContext& ctx) {
     db::LockSet locks(&ks);
     locks.AddAllShards(ctx.db->index());
     locks.Lock();
+    // Watchers of keys that exist now fail their EXEC (touchAllWatchedKeysInDb).
+    TouchAllWatchedKeysInDb(ks, ctx.db->index(), -1, ctx.now_ms);
     removed = DetachTables(ks, ctx.db->index(), ctx.db->index(), &tables);
+    Propagate(ctx, args);  // under the locks; even when empty, as Redis 7 forces it
   }
   FreeTables(std::move(tables), removed, async);
   CountDirty(ctx, removed);
@@ -691,7 +723,9 @@ void CmdFlushAll(const ArgList& args, CommandContext& ctx) {
   db::Keyspace& ks = ctx.server->keyspace();
   std::vector<std::unique_ptr<db::Table>> tables;
   ks.LockAll();
+  for (int d = 0; d < ks.size(); ++d) TouchAllWatchedKeysInDb(ks, d, -1, ctx.now_ms);
   size_t removed = DetachTables(ks, 0, ks.size() - 1, &tables);
+  Propagate(ctx, args);  // under the locks; logged even when empty, as Redis does
   ks.UnlockAll();
   FreeTables(std::move(tables), removed, async);
   CountDirty(ctx, removed + 1);  // Redis counts FLUSHALL itself as one more change
@@ -707,7 +741,12 @@ void CmdSwapDb(const ArgList& args, CommandContext& ctx) {
     ctx.rb->Error(errors::kDbIndexOutOfRange);
     return;
   }
-  ks.SwapDb(a, b);
+  // Watchers of a key present in either database fail their EXEC.
+  ks.SwapDb(a, b, [&] {
+    TouchAllWatchedKeysInDb(ks, a, b, ctx.now_ms);
+    TouchAllWatchedKeysInDb(ks, b, a, ctx.now_ms);
+    Propagate(ctx, args);  // under the locks, so the file orders it among the writes
+  });
   // Clients blocked in either database may now see their keys (no locks held).
   SignalAllReadyKeys(ks.db(a), ctx.now_ms);
   SignalAllReadyKeys(ks.db(b), ctx.now_ms);

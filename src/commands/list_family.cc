@@ -13,6 +13,8 @@
 #include "server/blocking.h"
 #include "server/command.h"
 #include "server/db_access.h"
+#include "server/effects.h"
+#include "server/notify.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -63,11 +65,18 @@ bool WrongType(CommandContext& ctx, Entry* e) {
   return false;
 }
 
-// Deletes the key if its list became empty, then reports the write.
-void AfterPop(CommandContext& ctx, std::string_view key, List* l) {
-  if (l->empty()) ctx.db->Delete(key);
-  KeyModified(ctx, key);
+// Reports the removal of `removed` elements (`event`), then deletes the key
+// if its list became empty, as Redis's listElementsRemoved.
+void AfterPop(CommandContext& ctx, std::string_view key, List* l, std::string_view event,
+              size_t removed) {
+  NotifyKeyspaceEvent(ctx, kNotifyList, event, key);
+  bool emptied = l->empty();
+  if (emptied) ctx.db->Delete(key);
+  KeyModified(ctx, key, removed);
+  if (emptied) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", key);
 }
+
+std::string_view PopEvent(bool left) { return left ? "lpop" : "rpop"; }
 
 // ---------------------------------------------------------------- push / pop
 
@@ -81,6 +90,8 @@ void PushGeneric(const ArgList& args, CommandContext& ctx, bool front, bool only
   List* l = ListForWrite(ctx, args[1], e);
   for (size_t i = 2; i < args.size(); ++i) l->Push(args[i], front);
   int64_t len = static_cast<int64_t>(l->size());
+  // Notified before KeyModified wakes a blocked client, whose events must come after.
+  NotifyKeyspaceEvent(ctx, kNotifyList, front ? "lpush" : "rpush", args[1]);
   KeyModified(ctx, args[1], args.size() - 2);
   ctx.rb->Integer(len);
 }
@@ -112,15 +123,16 @@ void PopGeneric(const ArgList& args, CommandContext& ctx, bool front) {
   }
   if (WrongType(ctx, e)) return;
   List* l = AsList(e);
+  size_t n = 1;
   if (!has_count) {
     ctx.rb->Bulk(l->Pop(front));
   } else {
-    size_t n = std::min<size_t>(static_cast<size_t>(count), l->size());
+    n = std::min<size_t>(static_cast<size_t>(count), l->size());
     ctx.rb->ArrayHeader(n);
     for (size_t i = 0; i < n; ++i) ctx.rb->Bulk(l->Pop(front));
     if (n == 0) return;
   }
-  AfterPop(ctx, args[1], l);
+  AfterPop(ctx, args[1], l, PopEvent(front), n);
 }
 
 void CmdLPop(const ArgList& args, CommandContext& ctx) { PopGeneric(args, ctx, true); }
@@ -285,6 +297,7 @@ void CmdLSet(const ArgList& args, CommandContext& ctx) {
   }
   l->Set(static_cast<size_t>(index), args[3]);
   KeyModified(ctx, args[1]);
+  NotifyKeyspaceEvent(ctx, kNotifyList, "lset", args[1]);
   ctx.rb->Ok();
 }
 
@@ -323,7 +336,7 @@ void CmdLRem(const ArgList& args, CommandContext& ctx) {
   }
   if (!hits.empty()) {
     l->EraseIndexes(hits);
-    AfterPop(ctx, args[1], l);
+    AfterPop(ctx, args[1], l, "lrem", hits.size());
   }
   ctx.rb->Integer(static_cast<int64_t>(hits.size()));
 }
@@ -339,14 +352,17 @@ void CmdLTrim(const ArgList& args, CommandContext& ctx) {
   if (WrongType(ctx, e)) return;
   List* l = AsList(e);
   int64_t len = static_cast<int64_t>(l->size());
-  if (!NormalizeRange(len, &start, &stop)) {
-    ctx.db->Delete(args[1]);
-  } else {
+  bool emptied = true;
+  if (NormalizeRange(len, &start, &stop)) {
     l->Erase(static_cast<size_t>(stop + 1), static_cast<size_t>(len - stop - 1));
     l->Erase(0, static_cast<size_t>(start));
-    if (l->empty()) ctx.db->Delete(args[1]);
+    emptied = l->empty();
   }
-  KeyModified(ctx, args[1]);
+  NotifyKeyspaceEvent(ctx, kNotifyList, "ltrim", args[1]);
+  if (emptied) ctx.db->Delete(args[1]);
+  // Redis counts the elements removed: a trim that removes none is not logged.
+  KeyModified(ctx, args[1], static_cast<uint64_t>(len) - (emptied ? 0 : l->size()));
+  if (emptied) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[1]);
   ctx.rb->Ok();
 }
 
@@ -382,6 +398,7 @@ void CmdLInsert(const ArgList& args, CommandContext& ctx) {
   }
   l->Insert(static_cast<size_t>(pos + (after ? 1 : 0)), args[4]);
   KeyModified(ctx, args[1]);
+  NotifyKeyspaceEvent(ctx, kNotifyList, "linsert", args[1]);
   ctx.rb->Integer(static_cast<int64_t>(l->size()));
 }
 
@@ -411,10 +428,16 @@ bool MoveOne(CommandContext& ctx, std::string_view src, std::string_view dst, bo
   UnblockClient(ctx);
   List* sl = AsList(ctx.db->Find(src, ctx.now_ms));
   std::string v = sl->Pop(from_left);
-  if (sl->empty() && src != dst) ctx.db->Delete(src);
+  bool src_emptied = sl->empty() && src != dst;
+  if (src_emptied) ctx.db->Delete(src);
   Entry* de = LookupWrite(ctx, dst);
   List* dl = ListForWrite(ctx, dst, de);
   dl->Push(v, to_left);
+  // Redis's order: the push, then the pop, then the source's deletion; all
+  // before KeyModified wakes a client blocked on dst (its events come after).
+  NotifyKeyspaceEvent(ctx, kNotifyList, to_left ? "lpush" : "rpush", dst);
+  NotifyKeyspaceEvent(ctx, kNotifyList, PopEvent(from_left), src);
+  if (src_emptied) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", src);
   KeyModified(ctx, src, 0);  // one change, as Redis counts a move
   KeyModified(ctx, dst);
   ctx.rb->Bulk(v);
@@ -467,7 +490,9 @@ bool MPopFirst(CommandContext& ctx, const std::vector<std::string_view>& keys, b
     ctx.rb->Bulk(k);
     ctx.rb->ArrayHeader(n);
     for (size_t i = 0; i < n; ++i) ctx.rb->Bulk(l->Pop(left));
-    AfterPop(ctx, k, l);
+    AfterPop(ctx, k, l, PopEvent(left), n);
+    // [B]LMPOP is logged as the [LR]POP with the count it served.
+    Propagate(ctx, {left ? "LPOP" : "RPOP", k, Int64ToString(static_cast<int64_t>(n))});
     return true;
   }
   return false;
@@ -536,7 +561,8 @@ void BPopGeneric(const ArgList& args, CommandContext& ctx, bool left) {
     ctx.rb->ArrayHeader(2);
     ctx.rb->Bulk(k);
     ctx.rb->Bulk(l->Pop(left));
-    AfterPop(ctx, k, l);
+    AfterPop(ctx, k, l, PopEvent(left), 1);
+    Propagate(ctx, {left ? "LPOP" : "RPOP", k});
     return;
   }
   if (!CanBlock(ctx)) {
@@ -561,7 +587,13 @@ void BLMoveGeneric(const ArgList& args, CommandContext& ctx, bool from_left, boo
     return;
   }
   if (s && s->type == ObjType::kList) {
-    MoveOne(ctx, src, dst, from_left, to_left);
+    if (MoveOne(ctx, src, dst, from_left, to_left)) {
+      if (ctx.spec->name == "brpoplpush") {
+        Propagate(ctx, {"RPOPLPUSH", src, dst});
+      } else {
+        Propagate(ctx, {"LMOVE", src, dst, args[3], args[4]});
+      }
+    }
     return;
   }
   if (!CanBlock(ctx)) {

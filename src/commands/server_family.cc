@@ -10,6 +10,8 @@
 #include "common/errors.h"
 #include "common/logging.h"
 #include "common/strutil.h"
+#include "persist/rdb_save.h"
+#include "persist/startup.h"
 #include "server/client.h"
 #include "server/command.h"
 #include "server/info.h"
@@ -223,19 +225,17 @@ void CmdShutdown(const ArgList& args, CommandContext& ctx) {
     ctx.rb->Error(errors::kNoShutdownInProgress);
     return;
   }
-  // Without persistence the only save is one asked for explicitly; the
-  // `save` directive's points never trigger one (nothing was ever saved).
-  if (save) {
-    LOG_NOTICE("Saving the final RDB snapshot before exiting.");
-    LOG_WARNING(
-        "Error trying to save the DB: saving is not available yet (Basalt has no "
-        "persistence).");
-    if (!force) {
+  // As Redis's prepareForShutdown: SAVE, or save points without NOSAVE.
+  if (save || (!nosave && persist::HasSavePoints(*ctx.server))) {
+    std::string error;
+    if (!persist::FinalSave(*ctx.server, &error) && !force) {
+      LOG_WARNING("Error trying to save the DB, can't exit.");
       LOG_WARNING("Errors trying to shut down the server. Check the logs for more information.");
       ctx.rb->Error(errors::kShutdownErrors);
       return;
     }
   }
+  persist::MarkShutdownSaveHandled();
   // Like Redis, which exits without replying: the client sees the connection
   // close. Nothing else this client pipelined runs.
   ctx.client->CloseAfterReply();

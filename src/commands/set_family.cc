@@ -17,6 +17,8 @@
 #include "db/set.h"
 #include "server/command.h"
 #include "server/db_access.h"
+#include "server/effects.h"
+#include "server/notify.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -73,6 +75,7 @@ void StoreResult(CommandContext& ctx, std::string_view dst, Set* result) {
     if (dst_exists) {
       ctx.db->Delete(dst);
       KeyModified(ctx, dst);
+      NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", dst);
     }
     ctx.rb->Integer(0);
     return;
@@ -80,6 +83,8 @@ void StoreResult(CommandContext& ctx, std::string_view dst, Set* result) {
   InstallSet(ctx, dst, result, dst_exists);
   KeyModified(ctx, dst);
   ctx.rb->Integer(static_cast<int64_t>(n));
+  // The event is the command's name: sinterstore, sunionstore or sdiffstore.
+  NotifyKeyspaceEvent(ctx, kNotifySet, ctx.spec->name, dst);
 }
 
 // ---------------------------------------------------------------- membership
@@ -93,7 +98,10 @@ void CmdSAdd(const ArgList& args, CommandContext& ctx) {
   int64_t added = 0;
   for (size_t i = 2; i < args.size(); ++i) added += set->Add(args[i], max);
   e->enc = set->encoding();
-  if (added) KeyModified(ctx, args[1], static_cast<uint64_t>(added));
+  if (added) {
+    KeyModified(ctx, args[1], static_cast<uint64_t>(added));
+    NotifyKeyspaceEvent(ctx, kNotifySet, "sadd", args[1]);
+  }
   ctx.rb->Integer(added);
 }
 
@@ -106,14 +114,20 @@ void CmdSRem(const ArgList& args, CommandContext& ctx) {
   }
   Set* set = SetOf(e);
   int64_t removed = 0;
+  bool key_removed = false;
   for (size_t i = 2; i < args.size(); ++i) {
     removed += set->Remove(args[i]);
     if (set->size() == 0) {
       ctx.db->Delete(args[1]);
+      key_removed = true;
       break;
     }
   }
-  if (removed) KeyModified(ctx, args[1], static_cast<uint64_t>(removed));
+  if (removed) {
+    KeyModified(ctx, args[1], static_cast<uint64_t>(removed));
+    NotifyKeyspaceEvent(ctx, kNotifySet, "srem", args[1]);
+    if (key_removed) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[1]);
+  }
   ctx.rb->Integer(removed);
 }
 
@@ -166,12 +180,17 @@ void CmdSMove(const ArgList& args, CommandContext& ctx) {
     ctx.rb->Integer(0);
     return;
   }
-  if (SetOf(se)->size() == 0) ctx.db->Delete(src);
+  NotifyKeyspaceEvent(ctx, kNotifySet, "srem", src);
+  if (SetOf(se)->size() == 0) {
+    ctx.db->Delete(src);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", src);
+  }
   KeyModified(ctx, src);
   if (!de) de = InstallSet(ctx, dst, Set::CreateFor(member), false);
   bool added = SetOf(de)->Add(member, MaxIntsetEntries(ctx));
   de->enc = SetOf(de)->encoding();
   KeyModified(ctx, dst, added ? 1 : 0);
+  if (added) NotifyKeyspaceEvent(ctx, kNotifySet, "sadd", dst);
   ctx.rb->Integer(1);
 }
 
@@ -269,8 +288,13 @@ void CmdSPop(const ArgList& args, CommandContext& ctx) {
     Set* set = SetOf(e);
     std::string m = set->Random(Rng);
     set->Remove(m);
-    if (set->size() == 0) ctx.db->Delete(key);
+    NotifyKeyspaceEvent(ctx, kNotifySet, "spop", key);
+    // A random pick must not be replayed: log the member removed.
+    Propagate(ctx, {"SREM", key, m});
+    bool emptied = set->size() == 0;
+    if (emptied) ctx.db->Delete(key);
     KeyModified(ctx, key);
+    if (emptied) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", key);
     ctx.rb->Bulk(m);
     return;
   }
@@ -287,14 +311,20 @@ void CmdSPop(const ArgList& args, CommandContext& ctx) {
   }
   Set* set = SetOf(e);
   size_t size = set->size();
+  NotifyKeyspaceEvent(ctx, kNotifySet, "spop", key);
   if (static_cast<uint64_t>(count) >= size) {
     ReplyMembers(ctx, *set);
     ctx.db->Delete(key);
     KeyModified(ctx, key);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", key);
+    Propagate(ctx, {"DEL", key});
     return;
   }
   std::vector<std::string> popped = SampleDistinct(*set, static_cast<size_t>(count));
-  for (const std::string& m : popped) set->Remove(m);
+  for (const std::string& m : popped) {
+    set->Remove(m);
+    Propagate(ctx, {"SREM", key, m});
+  }
   KeyModified(ctx, key);
   ctx.rb->SetHeader(popped.size());
   for (const std::string& m : popped) ctx.rb->Bulk(m);
@@ -304,11 +334,12 @@ void CmdSPop(const ArgList& args, CommandContext& ctx) {
 
 // Looks every key up; false (WRONGTYPE replied) when one is not a set.
 // Absent keys are null entries.
-bool CollectSets(CommandContext& ctx, const ArgList& args, size_t first, size_t end, bool write,
+// Sources are reads even for the *STORE forms, as in Redis (hits, misses, keymiss).
+bool CollectSets(CommandContext& ctx, const ArgList& args, size_t first, size_t end,
                  std::vector<const Set*>* out) {
   for (size_t i = first; i < end; ++i) {
     Entry* e;
-    if (!FindSet(ctx, args[i], write, &e)) return false;
+    if (!FindSet(ctx, args[i], /*write=*/false, &e)) return false;
     out->push_back(e ? SetOf(e) : nullptr);
   }
   return true;
@@ -319,7 +350,7 @@ bool CollectSets(CommandContext& ctx, const ArgList& args, size_t first, size_t 
 void InterGeneric(const ArgList& args, CommandContext& ctx, size_t first, size_t end,
                   std::string_view dst, bool store, bool card_only, int64_t limit) {
   std::vector<const Set*> sets;
-  if (!CollectSets(ctx, args, first, end, store, &sets)) return;
+  if (!CollectSets(ctx, args, first, end, &sets)) return;
   bool empty = std::any_of(sets.begin(), sets.end(), [](const Set* s) { return !s; });
   if (empty) {
     if (store) {
@@ -371,7 +402,7 @@ enum class SetOp { kUnion, kDiff };
 void UnionDiffGeneric(const ArgList& args, CommandContext& ctx, size_t first, SetOp op,
                       std::string_view dst, bool store) {
   std::vector<const Set*> sets;
-  if (!CollectSets(ctx, args, first, args.size(), store, &sets)) return;
+  if (!CollectSets(ctx, args, first, args.size(), &sets)) return;
   Set* result = Set::CreateIntSet();
   size_t max = MaxIntsetEntries(ctx);
   if (op == SetOp::kUnion) {

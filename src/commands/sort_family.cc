@@ -26,6 +26,7 @@
 #include "db/zset.h"
 #include "server/command.h"
 #include "server/db_access.h"
+#include "server/notify.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -347,10 +348,13 @@ void SortGeneric(const ArgList& args, CommandContext& ctx, bool readonly) {
     } else {
       ctx.db->Add(fresh);
     }
+    // Notified before KeyModified wakes a blocked client, whose events must come after.
+    NotifyKeyspaceEvent(ctx, kNotifyList, "sortstore", o.store);
     KeyModified(ctx, o.store, static_cast<uint64_t>(outputlen));
   } else if (dst_exists) {
     ctx.db->Delete(o.store);
     KeyModified(ctx, o.store);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", o.store);
   }
   ctx.rb->Integer(outputlen);
 }

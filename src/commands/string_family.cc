@@ -21,6 +21,8 @@
 #include "db/entry.h"
 #include "server/command.h"
 #include "server/db_access.h"
+#include "server/effects.h"
+#include "server/notify.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -289,6 +291,16 @@ bool AbsoluteExpire(CommandContext& ctx, std::string_view arg, unsigned flags, i
   return true;
 }
 
+// SET ... GET is logged as the plain SET it amounts to (without its GET options).
+void PropagateWithoutGet(CommandContext& ctx, const ArgList& argv) {
+  ArgList out;
+  for (size_t j = 0; j < argv.size(); ++j) {
+    if (j >= 3 && EqualsIgnoreCase(OptionName(argv[j]), "GET")) continue;
+    out.push_back(argv[j]);
+  }
+  Propagate(ctx, out);
+}
+
 // setGenericCommand. `int_reply`: SETNX answers 1/0 where SET answers OK/nil.
 // An absolute expiry already in the past is set as given: the key then
 // expires on its next access, as in Redis 7.0 (DBSIZE still counts it).
@@ -308,8 +320,14 @@ void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view valu
     return;
   }
   Entry* e = StoreString(ctx, key, old, value, opt.flags & kKeepTtl);
-  if (opt.flags & kAnyExpire) ctx.db->SetExpire(e, when);
   KeyModified(ctx, key);
+  NotifyKeyspaceEvent(ctx, kNotifyString, "set", key);
+  if (opt.flags & kAnyExpire) {
+    ctx.db->SetExpire(e, when);
+    // Replicas and the AOF must not restart a relative TTL.
+    Propagate(ctx, {"SET", key, value, "PXAT", Int64ToString(when)});
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "expire", key);
+  }
   if (opt.flags & kSetGet) return;
   if (int_reply) {
     ctx.rb->Integer(1);
@@ -335,7 +353,11 @@ void CmdSet(const ArgList& args, CommandContext& ctx) {
     ctx.rb->Error(errors::kSyntax);
     return;
   }
+  uint64_t dirty = ctx.dirty;
   SetGeneric(ctx, args[1], args[2], opt, /*int_reply=*/false);
+  if ((opt.flags & kSetGet) && !(opt.flags & kAnyExpire) && ctx.dirty > dirty) {
+    PropagateWithoutGet(ctx, args);
+  }
 }
 
 void CmdSetNx(const ArgList& args, CommandContext& ctx) {
@@ -354,6 +376,8 @@ void CmdGetSet(const ArgList& args, CommandContext& ctx) {
   if (!ReplyValue(ctx, args[1])) return;
   StoreString(ctx, args[1], LookupWrite(ctx, args[1]), args[2], /*keep_ttl=*/false);
   KeyModified(ctx, args[1]);
+  NotifyKeyspaceEvent(ctx, kNotifyString, "set", args[1]);
+  Propagate(ctx, {"SET", args[1], args[2]});
 }
 
 void CmdGetDel(const ArgList& args, CommandContext& ctx) {
@@ -361,6 +385,8 @@ void CmdGetDel(const ArgList& args, CommandContext& ctx) {
   if (!ReplyValue(ctx, args[1], &found) || !found) return;
   ctx.db->Delete(args[1]);
   KeyModified(ctx, args[1]);
+  NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[1]);
+  Propagate(ctx, {"DEL", args[1]});
 }
 
 void CmdGetEx(const ArgList& args, CommandContext& ctx) {
@@ -384,12 +410,18 @@ void CmdGetEx(const ArgList& args, CommandContext& ctx) {
   if ((opt.flags & (kExAt | kPxAt)) && when <= ctx.now_ms) {
     ctx.db->Delete(args[1]);
     KeyModified(ctx, args[1]);
+    Propagate(ctx, {"DEL", args[1]});
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[1]);
   } else if (opt.flags & kAnyExpire) {
     ctx.db->SetExpire(e, when);
     KeyModified(ctx, args[1]);
+    Propagate(ctx, {"PEXPIREAT", args[1], Int64ToString(when)});
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "expire", args[1]);
   } else if ((opt.flags & kPersist) && e->has_expire()) {
     ctx.db->ClearExpire(e);
     KeyModified(ctx, args[1]);
+    Propagate(ctx, {"PERSIST", args[1]});
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "persist", args[1]);
   }
 }
 
@@ -423,6 +455,7 @@ void MSetGeneric(const ArgList& args, CommandContext& ctx, bool nx) {
   for (size_t i = 1; i < args.size(); i += 2) {
     StoreString(ctx, args[i], LookupWrite(ctx, args[i]), args[i + 1], /*keep_ttl=*/false);
     KeyModified(ctx, args[i]);
+    NotifyKeyspaceEvent(ctx, kNotifyString, "set", args[i]);
   }
   if (nx) {
     ctx.rb->Integer(1);
@@ -456,6 +489,7 @@ void CmdAppend(const ArgList& args, CommandContext& ctx) {
     total = len + tail.size();
   }
   KeyModified(ctx, key);
+  NotifyKeyspaceEvent(ctx, kNotifyString, "append", key);
   ctx.rb->Integer(static_cast<int64_t>(total));
 }
 
@@ -501,6 +535,7 @@ void IncrBy(CommandContext& ctx, std::string_view key, int64_t incr) {
     Install(ctx, e, Entry::NewInt(key, value), /*keep_ttl=*/true);
   }
   KeyModified(ctx, key);
+  NotifyKeyspaceEvent(ctx, kNotifyString, "incrby", key);
   ctx.rb->Integer(value);
 }
 
@@ -565,6 +600,9 @@ void CmdIncrByFloat(const ArgList& args, CommandContext& ctx) {
   Encoding enc = text.size() <= db::kEmbStrMaxLen ? Encoding::kEmbStr : Encoding::kRaw;
   Install(ctx, e, Entry::NewString(key, text, enc), /*keep_ttl=*/true);
   KeyModified(ctx, key);
+  NotifyKeyspaceEvent(ctx, kNotifyString, "incrbyfloat", key);
+  // Float formatting may differ where the log is replayed: log the result.
+  Propagate(ctx, {"SET", key, text, "KEEPTTL"});
   ctx.rb->Bulk(text);
 }
 
@@ -601,6 +639,7 @@ void CmdSetRange(const ArgList& args, CommandContext& ctx) {
     Install(ctx, nullptr, ComposeRaw(key, {}, at, value, /*greedy=*/false), false);
   }
   KeyModified(ctx, key);
+  NotifyKeyspaceEvent(ctx, kNotifyString, "setrange", key);
   ctx.rb->Integer(static_cast<int64_t>(std::max(len, at + value.size())));
 }
 

@@ -20,6 +20,8 @@
 #include "server/client.h"
 #include "server/command.h"
 #include "server/db_access.h"
+#include "server/effects.h"
+#include "server/notify.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -52,11 +54,17 @@ void StoreResult(CommandContext& ctx, std::string_view key, db::ZSet* z) {
   } else {
     ctx.db->Add(e);
   }
+  // The event is the command's name (zunionstore, zinterstore, zdiffstore,
+  // zrangestore), published before KeyModified wakes a client blocked on it.
+  NotifyKeyspaceEvent(ctx, kNotifyZSet, ctx.spec->name, key);
   KeyModified(ctx, key);
 }
 
 void DeleteResult(CommandContext& ctx, std::string_view key) {
-  if (LookupWrite(ctx, key) && ctx.db->Delete(key)) KeyModified(ctx, key);
+  if (LookupWrite(ctx, key) && ctx.db->Delete(key)) {
+    KeyModified(ctx, key);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", key);
+  }
 }
 
 void EmitElement(protocol::ReplyBuilder* rb, std::string_view m, double s, bool withscores) {
@@ -98,14 +106,19 @@ bool GetZSet(CommandContext& ctx, std::string_view key, bool write, Entry** out)
   return true;
 }
 
-// After a write that may have emptied or converted the set.
-void AfterWrite(CommandContext& ctx, std::string_view key, Entry* e, uint64_t dirty = 1) {
-  if (e->As<ZSet>()->size() == 0) {
+// After a write that may have emptied or converted the set: notifies
+// `event`, then the key's deletion if it emptied.
+void AfterWrite(CommandContext& ctx, std::string_view key, Entry* e, std::string_view event,
+                uint64_t dirty) {
+  NotifyKeyspaceEvent(ctx, kNotifyZSet, event, key);
+  bool emptied = e->As<ZSet>()->size() == 0;
+  if (emptied) {
     ctx.db->Delete(key);
   } else {
     SyncEncoding(e);
   }
   KeyModified(ctx, key, dirty);
+  if (emptied) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", key);
 }
 
 // zslParseRange's bound: strtod over the C string (leading spaces and the
@@ -259,7 +272,7 @@ void ZAddGeneric(const ArgList& args, CommandContext& ctx, int flags) {
     rb->Integer((flags & kCh) ? added + updated : added);
   }
   if (added || updated) {
-    AfterWrite(ctx, key, e, added + updated);
+    AfterWrite(ctx, key, e, (flags & kIncr) ? "zincr" : "zadd", added + updated);
   } else if (z->size() == 0) {
     ctx.db->Delete(key);  // created for nothing (cannot normally happen)
   }
@@ -286,7 +299,7 @@ void CmdZRem(const ArgList& args, CommandContext& ctx) {
     }
   }
   ctx.rb->Integer(deleted);
-  if (deleted) AfterWrite(ctx, args[1], e, static_cast<uint64_t>(deleted));
+  if (deleted) AfterWrite(ctx, args[1], e, "zrem", static_cast<uint64_t>(deleted));
 }
 
 void CmdZCard(const ArgList& args, CommandContext& ctx) {
@@ -560,7 +573,12 @@ void ZRemRangeGeneric(const ArgList& args, CommandContext& ctx, RangeType rtype)
   }
   size_t removed = z->RemoveRanks(lo, hi);
   rb->Integer(static_cast<int64_t>(removed));
-  if (removed) AfterWrite(ctx, args[1], e, removed);
+  static constexpr std::string_view kEvents[] = {"zremrangebyrank", "zremrangebyscore",
+                                                 "zremrangebylex"};
+  std::string_view event = kEvents[rtype == RangeType::kRank    ? 0
+                                   : rtype == RangeType::kScore ? 1
+                                                                : 2];
+  if (removed) AfterWrite(ctx, args[1], e, event, removed);
 }
 
 void CmdZRemRangeByRank(const ArgList& args, CommandContext& ctx) {
@@ -615,7 +633,14 @@ void PopAndReply(CommandContext& ctx, std::string_view key, Entry* e, bool max, 
     rb->Double(s);
   });
   z->RemoveRanks(lo, hi);
-  AfterWrite(ctx, key, e, n);
+  AfterWrite(ctx, key, e, max ? "zpopmax" : "zpopmin", n);
+  // BZPOPMIN/MAX are logged as ZPOPMIN/MAX, [B]ZMPOP as ZPOPMIN/MAX with the count served.
+  std::string_view cmd = max ? "ZPOPMAX" : "ZPOPMIN";
+  if (shape == PopShape::kKeyFlat) {
+    Propagate(ctx, {cmd, key});
+  } else if (shape == PopShape::kKeyNested) {
+    Propagate(ctx, {cmd, key, Int64ToString(static_cast<int64_t>(n))});
+  }
 }
 
 void ZPopGeneric(const ArgList& args, CommandContext& ctx, bool max) {

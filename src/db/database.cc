@@ -47,6 +47,7 @@ void Database::Add(Entry* fresh) {
   Shard& sh = shards_[ShardOf(fresh->key())];
   if (fresh->expire_ms) ++sh.expires;
   sh.table.Insert(fresh);
+  if (listener_) listener_(*this, fresh->key(), KeyEvent::kAdded, listener_arg_);
 }
 
 bool Database::Delete(std::string_view key) {

@@ -21,12 +21,13 @@ void Keyspace::UnlockAll() {
   }
 }
 
-void Keyspace::SwapDb(int a, int b) {
+void Keyspace::SwapDb(int a, int b, const std::function<void()>& before_swap) {
   if (a == b) return;
   LockSet locks(this);
   locks.AddAllShards(a);
   locks.AddAllShards(b);
   locks.Lock();
+  if (before_swap) before_swap();
   dbs_[a]->SwapContentsLocked(*dbs_[b]);
 }
 

@@ -4,6 +4,7 @@
 // (database index, then shard index), and released as a whole.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -22,8 +23,9 @@ class Keyspace {
   // Locks every shard of every database (FLUSHALL, SWAPDB, snapshots).
   void LockAll();
   void UnlockAll();
-  // Swaps the contents of two databases atomically with respect to every command.
-  void SwapDb(int a, int b);
+  // Swaps the contents of two databases atomically with respect to every
+  // command. `before_swap` runs with both databases locked, just before.
+  void SwapDb(int a, int b, const std::function<void()>& before_swap = nullptr);
 
  private:
   std::vector<std::unique_ptr<Database>> dbs_;

@@ -151,6 +151,13 @@ void Connection::OnEvent(uint32_t events) {
 }
 
 bool Connection::Flush() {
+  if (out_sent_ < out_.size() && HoldOutput()) {
+    if (want_write_) {  // level-triggered EPOLLOUT would spin meanwhile
+      want_write_ = false;
+      UpdateInterest();
+    }
+    return true;
+  }
   while (out_sent_ < out_.size()) {
     ssize_t n = send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
     if (n > 0) {

@@ -75,6 +75,9 @@ class Connection : public IoHandler {
   virtual void OnReadable() = 0;
   // Called once, on the loop thread, after the socket closed; may delete this.
   virtual void OnClosed() = 0;
+  // True while the output must not be sent yet (a reply waiting for its
+  // AOF fsync); whoever holds it calls Flush() again later.
+  virtual bool HoldOutput() { return false; }
   // The amount to read per call, at least.
   size_t read_chunk_ = 16 * 1024;
   size_t read_hint_ = 0;  // total bytes the current request needs, if known

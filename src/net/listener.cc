@@ -26,7 +26,7 @@ Listener::~Listener() {
 }
 
 Listener* Listener::OpenTcp(EventLoop* loop, const std::string& addr_in, int port, int backlog,
-                            AcceptFn on_accept, std::string* error) {
+                            bool exclusive_check, AcceptFn on_accept, std::string* error) {
   // Redis accepts "-addr" meaning "optional": skip it if unavailable.
   std::string addr = addr_in;
   bool optional = !addr.empty() && addr[0] == '-';
@@ -43,8 +43,25 @@ Listener* Listener::OpenTcp(EventLoop* loop, const std::string& addr_in, int por
     *error = "Invalid bind address '" + addr + "': " + gai_strerror(rc);
     return nullptr;
   }
-  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int one = 1;
+  if (exclusive_check) {
+    // SO_REUSEPORT would let us share the port with another process's
+    // listener and split its connections; a plain bind first fails when
+    // anyone listens there, as redis-server's bind does.
+    int probe = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (res->ai_family == AF_INET6) setsockopt(probe, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    bool taken = bind(probe, res->ai_addr, res->ai_addrlen) != 0 && errno == EADDRINUSE;
+    close(probe);
+    if (taken) {
+      *error = "Could not create server TCP listening socket " + addr + ":" + std::to_string(port) +
+               ": bind: Address already in use";
+      if (optional) error->insert(0, "optional:");
+      freeaddrinfo(res);
+      return nullptr;
+    }
+  }
+  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
   if (res->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));

@@ -13,9 +13,11 @@ class Listener : public IoHandler {
  public:
   using AcceptFn = std::function<void(int fd, bool is_unix)>;
 
-  // Returns nullptr and sets *error on failure.
+  // Returns nullptr and sets *error on failure. `exclusive_check`: fail when
+  // another socket (another process's) already listens on the address; the
+  // process's first listener for an address asks for it.
   static Listener* OpenTcp(EventLoop* loop, const std::string& addr, int port, int backlog,
-                           AcceptFn on_accept, std::string* error);
+                           bool exclusive_check, AcceptFn on_accept, std::string* error);
   static Listener* OpenUnix(EventLoop* loop, const std::string& path, unsigned perm, int backlog,
                             AcceptFn on_accept, std::string* error);
   ~Listener() override;

@@ -183,7 +183,9 @@ void PreferReadyKey(const CommandContext& ctx, std::vector<std::string_view>* ke
 
 bool IsBlockedRerun(const CommandContext& ctx) { return ctx.client && ctx.client->blocked(); }
 
-bool CanBlock(const CommandContext& ctx) { return ctx.client != nullptr; }
+bool CanBlock(const CommandContext& ctx) {
+  return ctx.client != nullptr && !ctx.client->deny_blocking;
+}
 
 void BlockClient(CommandContext& ctx, const ArgList& args,
                  const std::vector<std::string_view>& keys, db::ObjType type, int64_t timeout_ms,

@@ -2,9 +2,11 @@
 
 #include "common/clock.h"
 #include "common/logging.h"
+#include "persist/aof.h"
 #include "server/blocking.h"
 #include "server/pubsub.h"
 #include "server/server.h"
+#include "server/transaction.h"
 
 namespace basalt::server {
 
@@ -16,12 +18,17 @@ Client::Client(Worker* worker, int fd, bool is_unix, uint64_t id, int64_t now_ms
       id_(id),
       rb_(&out()) {}
 
-Client::~Client() { DropBlockedClient(*this); }
+Client::~Client() {
+  DropBlockedClient(*this);
+  DiscardTransaction(*this);  // unregisters its watched keys
+}
 
 bool Client::blocked() const { return block && !block->done; }
 
 void Client::ResumeAfterUnblock() {
   if (closed()) return;
+  // The re-run that served this client may have appended to the AOF.
+  if (uint64_t t = persist::TakeAppendTicket()) hold_ticket_ = t;
   ProcessInput();
   ReportTraffic();
   if (!closed() && pending_output() > 0) Flush();
@@ -103,7 +110,9 @@ void Client::ProcessInput() {
         rb_.set_buffer(&discard_);
       }
       bool was_skip_next = skip_next_reply;
+      persist::TakeAppendTicket();
       server->Execute(*this, args_);
+      if (uint64_t t = persist::TakeAppendTicket()) hold_ticket_ = t;
       if (skip) rb_.set_buffer(&out());
       if (was_skip_next) skip_next_reply = false;
     }
@@ -189,6 +198,25 @@ bool Client::CheckOutputLimits(int64_t now_ms) {
   return false;
 }
 
+bool Client::HoldOutput() {
+  if (hold_ticket_ == 0) return false;
+  persist::Aof* aof = persist::FindAof();
+  if (!aof || aof->Durable(hold_ticket_)) {
+    hold_ticket_ = 0;
+    return false;
+  }
+  if (!hold_registered_) {
+    hold_registered_ = true;
+    aof->Hold(worker_->index(), id_, hold_ticket_);
+  }
+  return true;
+}
+
+void Client::ReleaseHeldOutput() {
+  hold_registered_ = false;
+  if (!closed() && pending_output() > 0) Flush();
+}
+
 void Client::OnClosed() {
   UnsubscribeAll();
   ReportTraffic();
@@ -197,20 +225,30 @@ void Client::OnClosed() {
 }
 
 std::string Client::Describe(int64_t now_ms) const {
-  const char* flags = close_after_reply() ? "c" : blocked() ? "b" : subscriptions() > 0 ? "P" : "N";
+  // In Redis's order: P (pubsub) x (MULTI) b (blocked) d (watched key touched) c (closing).
+  char flags[8];
+  char* f = flags;
+  if (subscriptions() > 0) *f++ = 'P';
+  if (multi) *f++ = 'x';
+  if (blocked()) *f++ = 'b';
+  if (DirtyCas(*this)) *f++ = 'd';
+  if (close_after_reply()) *f++ = 'c';
+  if (f == flags) *f++ = 'N';
+  *f = '\0';
   const char* cmd = last_cmd ? last_cmd->name.c_str() : "NULL";
   char buf[1024];
   snprintf(buf, sizeof(buf),
            "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu "
-           "psub=%zu ssub=%zu multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 "
+           "psub=%zu ssub=%zu multi=%lld qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=%zu "
+           "rbs=%zu rbp=0 "
            "obl=0 oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=%s redir=-1 resp=%d",
            static_cast<unsigned long long>(id_), peer().c_str(), local().c_str(), fd(),
            name.c_str(), static_cast<long long>((now_ms - ctime_ms) / 1000),
            static_cast<long long>((now_ms - last_interaction_ms) / 1000), flags, db_index,
            channels.size(), patterns.size(), shard_channels.size(),
-           const_cast<Client*>(this)->in().size(),
+           static_cast<long long>(QueuedCount(*this)), const_cast<Client*>(this)->in().size(),
            const_cast<Client*>(this)->in().capacity() - const_cast<Client*>(this)->in().size(),
-           const_cast<Client*>(this)->in().capacity(), pending_output(),
+           MultiMemory(*this), const_cast<Client*>(this)->in().capacity(), pending_output(),
            sizeof(*this) + const_cast<Client*>(this)->in().capacity() + pending_output(), cmd,
            user.c_str(), resp);
   return buf;

@@ -20,6 +20,7 @@ namespace basalt::server {
 
 class Worker;
 struct BlockedState;
+struct TxnState;
 
 enum class ReplyMode { kOn, kOff, kSkip };
 
@@ -94,13 +95,23 @@ class Client : public net::Connection {
   // Set while the client waits in a blocking command (server/blocking.h);
   // input is not processed meanwhile.
   std::unique_ptr<BlockedState> block;
+
+  // MULTI/EXEC and WATCH (server/transaction.h). `multi`: between MULTI and
+  // EXEC/DISCARD. `deny_blocking`: inside EXEC, blocking commands reply
+  // their timeout reply at once (Redis's CLIENT_DENY_BLOCKING).
+  bool multi = false;
+  bool deny_blocking = false;
+  std::unique_ptr<TxnState> txn;  // created on first MULTI/WATCH
   bool blocked() const;
   // After a blocked command replied: runs the buffered input and flushes.
   void ResumeAfterUnblock();
+  // The AOF fsync the held output waited for completed (appendfsync always).
+  void ReleaseHeldOutput();
 
  protected:
   void OnReadable() override;
   void OnClosed() override;
+  bool HoldOutput() override;
 
  private:
   void ProcessInput();
@@ -118,6 +129,10 @@ class Client : public net::Connection {
   std::string discard_;  // replies of CLIENT REPLY OFF/SKIP go here
   uint64_t reported_in_ = 0, reported_out_ = 0;
   bool flush_scheduled_ = false;
+  // appendfsync always: the AOF ticket of the newest reply in the output
+  // (0: none waits), and whether the AOF will call ReleaseHeldOutput.
+  uint64_t hold_ticket_ = 0;
+  bool hold_registered_ = false;
 };
 
 }  // namespace basalt::server

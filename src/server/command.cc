@@ -111,6 +111,7 @@ std::vector<std::string_view> FlagNames(uint32_t flags) {
       {kNoAuth, "no_auth"},
       {kMayReplicate, "may_replicate"},
       {kNoMandatoryKeys, "no_mandatory_keys"},
+      {kNoAsyncLoading, "no_async_loading"},
       {kNoMulti, "no_multi"},
       {kAllowBusy, "allow_busy"},
   };

@@ -45,6 +45,7 @@ enum CommandFlag : uint32_t {
   kNoMandatoryKeys = 1 << 15,
   kNoMulti = 1 << 16,
   kAllowBusy = 1 << 17,
+  kNoAsyncLoading = 1 << 18,
   // Basalt: the handler walks or replaces whole databases itself
   // (KEYS, SCAN, FLUSHDB, SWAPDB, ...); the dispatcher takes no shard locks.
   kKeyspaceWide = 1 << 24,

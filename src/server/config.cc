@@ -745,13 +745,17 @@ Config::Config() {
       *err = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
       return false;
     }
+    // The flags travel in `num`: the text Redis shows can lose 'n' (after 'A').
+    out->num = flags;
     out->text = FormatNotifyFlags(flags);
     return true;
   };
+  notify_opt->current = [](const Config& c) {
+    int64_t flags = c.notify_keyspace_events.load();
+    return Value{flags, FormatNotifyFlags(flags)};
+  };
   notify_opt->store = [](Config& c, const Value& v, std::string*) {
-    int64_t flags = 0;
-    ParseNotifyFlags(v.text, &flags);
-    c.notify_keyspace_events.store(flags);
+    c.notify_keyspace_events.store(v.num);
     LockedPut(c.mu_, c.strings_, "notify-keyspace-events", v.text);
     return true;
   };
@@ -815,7 +819,8 @@ std::string FormatNotifyFlags(int64_t flags) {
   bool all = (flags & kNotifyAll) == kNotifyAll;
   if (all) out += 'A';
   for (const auto& l : kNotifyLetters) {
-    bool in_all = (l.flag & kNotifyAll) != 0;
+    // Redis 7.0 prints 'n' only when it does not print 'A' (the flag stays set).
+    bool in_all = (l.flag & (kNotifyAll | kNotifyNew)) != 0;
     if ((flags & l.flag) && !(all && in_all)) out += l.letter;
   }
   return out;

@@ -15,8 +15,9 @@ namespace basalt::server {
 
 enum LookupFlags : int {
   kLookupNone = 0,
-  kLookupNoTouch = 1,  // don't update the LRU clock (OBJECT, TYPE, TTL ...)
-  kLookupNoStats = 2,  // don't count keyspace hits/misses
+  kLookupNoTouch = 1,   // don't update the LRU clock (OBJECT, TYPE, TTL ...)
+  kLookupNoStats = 2,   // don't count keyspace hits/misses
+  kLookupNoNotify = 4,  // no "keymiss" notification (OBJECT)
 };
 
 // lookupKeyRead: expires lazily, counts hits/misses, touches LRU.

@@ -7,10 +7,13 @@
 #include "common/clock.h"
 #include "common/errors.h"
 #include "db/keyspace.h"
+#include "persist/status.h"
+#include "scripting/engine.h"
 #include "server/client.h"
 #include "server/effects.h"
 #include "server/eviction.h"
 #include "server/server.h"
+#include "server/transaction.h"
 
 namespace basalt::server {
 namespace {
@@ -32,10 +35,18 @@ std::string UnknownCommandError(const ArgList& args) {
 
 void Reject(Client& c, const CommandSpec* spec, std::string_view msg) {
   protocol::ReplyBuilder& rb = c.rb();
-  rb.Error(msg);
+  // Inside MULTI a rejection aborts the transaction; EXEC itself answers EXECABORT.
+  if (!OnCommandRejected(c, spec, msg)) rb.Error(msg);
   WorkerStats& st = c.worker()->stats();
   st.CountError(rb.last_error_code());
   if (spec) Bump(st.per_command[spec->id].rejected_calls);
+}
+
+// Redis 7.0 wraps the effects of one command in MULTI/EXEC when there are
+// several (SPOP with a count, or the DELs of keys it expired on the way).
+void WrapSeveralEffects() {
+  EffectBatch& batch = PendingEffects();
+  if (batch.records.size() > 1) batch.transaction = true;
 }
 
 }  // namespace
@@ -74,11 +85,28 @@ void Server::Execute(Client& c, ArgList& args) {
     Reject(c, spec, errors::kNoAuth);
     return;
   }
+  if (c.multi && (spec->flags & kNoMulti)) {
+    Reject(c, spec, "ERR Command not allowed inside a transaction");
+    return;
+  }
+  if (std::string_view busy = scripting::BusyError(c.id(), spec->flags); !busy.empty()) {
+    Reject(c, spec, busy);  // a script past busy-reply-threshold (scripting/engine.h)
+    return;
+  }
 
   if (PerformEvictions(*this, *c.worker(), start_us) == EvictResult::kFail &&
-      (spec->flags & kDenyOom)) {
+      (EffectiveFlags(c, spec) & kDenyOom)) {
     Reject(c, spec, errors::kOom);
     return;
+  }
+
+  // Disk errors (AOF write, failed BGSAVE) refuse writes, and PING, as Redis does.
+  if ((EffectiveFlags(c, spec) & kWrite) || spec->name == "ping") {
+    std::string denied;
+    if (persist::WritesRefused(*this, &denied)) {
+      Reject(c, spec, denied);
+      return;
+    }
   }
 
   // RESP2 subscribers speak a reduced protocol (RESP3 clients may run anything).
@@ -90,9 +118,15 @@ void Server::Execute(Client& c, ArgList& args) {
     return;
   }
 
+  if (c.multi && !RunsInsideMulti(spec)) {
+    QueueCommand(c, spec, args);
+    return;
+  }
+
   CommandContext ctx{&c, this, &c.rb(), &keyspace_->db(c.db_index), now_ms, spec};
   if (spec->flags & kKeyspaceWide || (spec->keys.first <= 0 && !spec->key_finder)) {
     Call(ctx, args, start_us);
+    WrapSeveralEffects();
     FlushEffects(*this);
   } else {
     thread_local std::vector<int> key_idx;
@@ -103,18 +137,60 @@ void Server::Execute(Client& c, ArgList& args) {
     for (int i : key_idx) locks->AddKey(c.db_index, args[i]);
     locks->Lock();
     Call(ctx, args, start_us);
+    WrapSeveralEffects();
     FlushEffects(*this);
     locks->Clear();
   }
 }
 
+namespace {
+
+// The command this thread is running, for FlushEffectsBeforeUnlock.
+struct RunningCommand {
+  CommandContext* ctx = nullptr;
+  const ArgList* args = nullptr;
+};
+thread_local RunningCommand t_running;
+
+// Sets t_running for the handler's duration (nested Calls: EXEC, scripts).
+class RunningScope {
+ public:
+  RunningScope(CommandContext* ctx, const ArgList* args) : saved_(t_running) {
+    t_running = {ctx, args};
+  }
+  ~RunningScope() { t_running = saved_; }
+
+ private:
+  RunningCommand saved_;
+};
+
+}  // namespace
+
+void Server::FlushEffectsBeforeUnlock() {
+  RunningCommand r = t_running;
+  if (!r.ctx) return;  // crons and eviction flush before they unlock
+  Server& server = *r.ctx->server;
+  if (r.ctx->dirty && !r.ctx->propagated && server.effect_sink()) Propagate(*r.ctx, *r.args);
+  FlushEffects(server);
+}
+
 void Server::Call(CommandContext& ctx, const ArgList& args, int64_t start_us) {
   const CommandSpec* spec = ctx.spec;
   protocol::ReplyBuilder& rb = *ctx.rb;
+  if (!ctx.client) {  // replaying a file (ExecuteForLoader): no statistics, as Redis's fake client
+    rb.ResetErrorState();
+    RunningScope running(&ctx, &args);
+    spec->handler(args, ctx);
+    if (ctx.dirty && !ctx.propagated && effect_sink()) Propagate(ctx, args);
+    return;
+  }
   WorkerStats& st = ctx.client->worker()->stats();
   if (start_us == 0) start_us = SystemClock().NowUs();
   rb.ResetErrorState();
-  spec->handler(args, ctx);
+  {
+    RunningScope running(&ctx, &args);
+    spec->handler(args, ctx);
+  }
   if (ctx.dirty && !ctx.propagated && effect_sink()) Propagate(ctx, args);
 
   int64_t end_us = SystemClock().NowUs();
@@ -126,6 +202,35 @@ void Server::Call(CommandContext& ctx, const ArgList& args, int64_t start_us) {
     Bump(cs.failed_calls);
     st.CountError(rb.last_error_code());
   }
+}
+
+bool Server::ExecuteForLoader(int db_index, const ArgList& args, std::string* reply) {
+  const CommandSpec* spec = commands_.Lookup(args);
+  if (!spec) {
+    *reply = "-" + UnknownCommandError(args);
+    return false;
+  }
+  int argc = static_cast<int>(args.size());
+  if ((spec->arity > 0 && spec->arity != argc) || argc < -spec->arity) {
+    *reply = "-ERR wrong number of arguments for '" + spec->name + "' command";
+    return false;
+  }
+  reply->clear();
+  protocol::ReplyBuilder rb(reply);
+  CommandContext ctx{nullptr, this, &rb, &keyspace_->db(db_index), SystemClock().NowMs(), spec};
+  if (spec->flags & kKeyspaceWide || (spec->keys.first <= 0 && !spec->key_finder)) {
+    Call(ctx, args);
+    FlushEffects(*this);
+  } else {
+    db::LockSet locks(keyspace_.get());
+    std::vector<int> key_idx;
+    spec->GetKeys(args, &key_idx);
+    for (int i : key_idx) locks.AddKey(db_index, args[i]);
+    locks.Lock();
+    Call(ctx, args);
+    FlushEffects(*this);
+  }
+  return true;
 }
 
 }  // namespace basalt::server

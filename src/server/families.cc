@@ -16,6 +16,12 @@ void RegisterZSetFamily(CommandRegistry& r);
 void RegisterBitmapFamily(CommandRegistry& r);
 void RegisterHyperLogLogFamily(CommandRegistry& r);
 void RegisterSortFamily(CommandRegistry& r);
+void RegisterScriptingFamily(CommandRegistry& r);
+void RegisterFunctionFamily(CommandRegistry& r);
+void RegisterTransactionFamily(CommandRegistry& r);
+
+void RegisterPersistenceFamily(CommandRegistry& r);
+void RegisterAofFamily(CommandRegistry& r);
 
 void RegisterAllFamilies(CommandRegistry& r) {
   RegisterConnectionFamily(r);
@@ -31,6 +37,11 @@ void RegisterAllFamilies(CommandRegistry& r) {
   RegisterBitmapFamily(r);
   RegisterHyperLogLogFamily(r);
   RegisterSortFamily(r);
+  RegisterScriptingFamily(r);
+  RegisterFunctionFamily(r);
+  RegisterTransactionFamily(r);
+  RegisterPersistenceFamily(r);
+  RegisterAofFamily(r);
 }
 
 }  // namespace basalt::server

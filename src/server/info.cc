@@ -16,6 +16,8 @@
 #include "common/strutil.h"
 #include "db/access_clock.h"
 #include "db/keyspace.h"
+#include "persist/aof.h"
+#include "persist/status.h"
 #include "server/client.h"
 #include "server/db_access.h"
 #include "server/server.h"
@@ -240,27 +242,32 @@ void AppendMemory(InfoContext& x, std::string* out) {
   Field(out, "active_defrag_running", uint64_t{0});
 }
 
-// No persistence exists yet: nothing is loading, saving or rewriting, and
-// every write since startup counts as unsaved.
+// Redis 7.0's field order. Snapshots don't fork, so the copy-on-write
+// figures are zero.
 void AppendPersistence(InfoContext& x, std::string* out) {
   Server& s = x.server;
-  Field(out, "loading", uint64_t{0});
+  persist::PersistStatus& ps = persist::Status(s);
+  Field(out, "loading", uint64_t{ps.loading.load() ? 1u : 0u});
   Field(out, "async_loading", uint64_t{0});
-  Field(out, "rdb_changes_since_last_save", s.dirty());
-  Field(out, "rdb_bgsave_in_progress", uint64_t{0});
+  Field(out, "current_cow_peak", uint64_t{0});
+  Field(out, "current_cow_size", uint64_t{0});
+  Field(out, "current_cow_size_age", uint64_t{0});
+  Field(out, "current_fork_perc", "0.00");
+  Field(out, "current_save_keys_processed", uint64_t{0});
+  Field(out, "current_save_keys_total", uint64_t{0});
+  Field(out, "rdb_changes_since_last_save", persist::ChangesSinceLastSave(s));
+  const bool bgsave = ps.bgsave_in_progress.load();
+  Field(out, "rdb_bgsave_in_progress", uint64_t{bgsave ? 1u : 0u});
   SignedField(out, "rdb_last_save_time", s.lastsave_s.load());
-  Field(out, "rdb_last_bgsave_status", "ok");
-  SignedField(out, "rdb_last_bgsave_time_sec", -1);
-  SignedField(out, "rdb_current_bgsave_time_sec", -1);
-  Field(out, "rdb_saves", uint64_t{0});
-  Field(out, "aof_enabled", uint64_t{0});
-  Field(out, "aof_rewrite_in_progress", uint64_t{0});
-  Field(out, "aof_rewrite_scheduled", uint64_t{0});
-  SignedField(out, "aof_last_rewrite_time_sec", -1);
-  SignedField(out, "aof_current_rewrite_time_sec", -1);
-  Field(out, "aof_last_bgrewrite_status", "ok");
-  Field(out, "aof_rewrites", uint64_t{0});
-  Field(out, "aof_last_write_status", "ok");
+  Field(out, "rdb_last_bgsave_status", ps.last_bgsave_ok.load() ? "ok" : "err");
+  SignedField(out, "rdb_last_bgsave_time_sec", ps.last_bgsave_time_sec.load());
+  SignedField(out, "rdb_current_bgsave_time_sec",
+              bgsave ? (SystemClock().NowMs() - ps.bgsave_start_ms.load()) / 1000 : -1);
+  Field(out, "rdb_saves", ps.rdb_saves.load());
+  Field(out, "rdb_last_cow_size", uint64_t{0});
+  Field(out, "rdb_last_load_keys_expired", ps.last_load_keys_expired.load());
+  Field(out, "rdb_last_load_keys_loaded", ps.last_load_keys_loaded.load());
+  persist::GetAof(s).AppendInfoFields(out);  // aof_enabled ... aof_delayed_fsync
 }
 
 void AppendStats(InfoContext& x, std::string* out) {

@@ -106,11 +106,13 @@ int64_t PubSub::Publish(ChannelKind kind, std::string_view channel_in,
   for (size_t w = 0; w < workers; ++w) {
     if (batch->per_worker[w].empty()) continue;
     Worker& target = *server_->workers()[w];
-    if (&target == self) {
+    if (&target == self && posted_[w].load(std::memory_order_acquire) == 0) {
       DeliverOnWorker(target, kind, batch->per_worker[w], batch->channel, batch->message);
     } else {
-      target.loop().Post([&target, kind, batch, w] {
+      posted_[w].fetch_add(1, std::memory_order_acq_rel);
+      target.loop().Post([this, &target, kind, batch, w] {
         DeliverOnWorker(target, kind, batch->per_worker[w], batch->channel, batch->message);
+        posted_[w].fetch_sub(1, std::memory_order_acq_rel);
       });
     }
   }

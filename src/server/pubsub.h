@@ -9,6 +9,7 @@
 // Thread-safety: all methods may be called from any worker.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -47,6 +48,12 @@ class PubSub {
   Table& TableOf(ChannelKind kind);
 
   Server* server_;
+  // Deliveries posted to each worker's inbox and not yet run there. While a
+  // worker has some, its own publications queue behind them instead of being
+  // delivered at once, so events keep their causal order (a write's events,
+  // then those of the blocked client it woke on the subscriber's worker).
+  static constexpr size_t kMaxWorkers = 128;
+  std::atomic<int64_t> posted_[kMaxWorkers] = {};
   std::mutex mu_;  // guards the three tables
   Table channels_, patterns_, shard_channels_;
 };

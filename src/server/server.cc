@@ -19,8 +19,13 @@
 #include "common/logging.h"
 #include "common/memory.h"
 #include "common/strutil.h"
+#include "persist/aof.h"
+#include "persist/rdb_save.h"
+#include "persist/startup.h"
 #include "server/client.h"
 #include "server/effects.h"
+#include "server/notify.h"
+#include "server/transaction.h"
 
 namespace basalt::server {
 namespace {
@@ -89,10 +94,26 @@ void AdjustOpenFilesLimit(Config& cfg, int workers) {
 // with the key's shard locked, inside a command or a cron step.
 void OnKeyEvent(db::Database& database, std::string_view key, db::KeyEvent ev, void* arg) {
   auto* server = static_cast<Server*>(arg);
+  if (ev == db::KeyEvent::kAdded) {  // every key creation: keep it short
+    NotifyKeyspaceEvent(*server, database.index(), kNotifyNew, "new", key);
+    return;
+  }
   Worker* w = Worker::Current();
   if (w && ev == db::KeyEvent::kExpired) Bump(w->stats().expired_keys);
   if (ev == db::KeyEvent::kExpired || ev == db::KeyEvent::kEvicted) {
     PropagateOutsideCommand(*server, database.index(), {"DEL", key});
+    if (AnyWatchedKeys()) TouchWatchedKey(database, key, /*removed=*/true);
+  }
+  switch (ev) {
+    case db::KeyEvent::kExpired:
+      NotifyKeyspaceEvent(*server, database.index(), kNotifyExpired, "expired", key);
+      break;
+    case db::KeyEvent::kEvicted:
+      NotifyKeyspaceEvent(*server, database.index(), kNotifyEvicted, "evicted", key);
+      break;
+    case db::KeyEvent::kAdded:
+    case db::KeyEvent::kDeleted:
+      break;
   }
 }
 
@@ -126,7 +147,8 @@ bool Worker::Listen(std::string* error) {
     }
     for (const std::string& a : addrs) {
       std::string err;
-      net::Listener* l = net::Listener::OpenTcp(&loop_, a, port, backlog, on_accept, &err);
+      net::Listener* l = net::Listener::OpenTcp(&loop_, a, port, backlog, index_ == 0,
+                                                  on_accept, &err);
       if (!l) {
         if (err.rfind("optional:", 0) == 0) continue;  // "-addr": skip if unavailable
         *error = err;
@@ -224,6 +246,8 @@ void Worker::Cron() {
   Config& cfg = server_->config();
   int64_t now = SystemClock().NowMs();
   if (index_ == 0) server_->SampleMetrics(now);
+  if (index_ == 0) persist::RdbCron(*server_, now);
+  if (index_ == 0) persist::AofCron(*server_);
   // Idle timeout.
   int64_t timeout = cfg.timeout.load();
   if (timeout > 0) {
@@ -253,7 +277,13 @@ void Worker::Cron() {
     for (int d = 0; d < ks.size(); ++d) {
       db::Database& database = ks.db(d);
       db::Shard& sh = database.shard(shard);
-      std::lock_guard lock(sh.mu);
+      // A shard a snapshot has yet to serialize is left to the snapshot's
+      // thread: locking it here would serialize it on this event loop.
+      if (sh.mu.snapshot_pending()) continue;
+      // A shard held for long (a busy script) is skipped: the loop must stay
+      // free to answer -BUSY and SCRIPT KILL.
+      std::unique_lock lock(sh.mu, std::try_to_lock);
+      if (!lock.owns_lock()) continue;
       if (sh.expires == 0) {
         sh.table.RehashStep(1);
         continue;
@@ -297,6 +327,12 @@ uint64_t Server::dirty() const {
 }
 
 void Server::RunOnAllWorkers(const std::function<void(Worker&)>& fn) {
+  // An EXEC has parked every other worker (server/transaction.h): their
+  // state is ours to read until it resumes them.
+  if (WorldStoppedByCurrentThread()) {
+    for (auto& w : workers_) fn(*w);
+    return;
+  }
   Worker* self = Worker::Current();
   // Shared so the last worker to finish can still touch it after the caller returned.
   struct State {
@@ -419,6 +455,13 @@ int Server::Run() {
   }
   LOG_NOTICE("Basalt started, pid=%d, port=%d, io-threads=%d", static_cast<int>(getpid()),
              tcp_port_, n);
+  {
+    std::string error;
+    if (!persist::LoadAtStartup(*this, &error)) {
+      LOG_WARNING("%s", error.c_str());
+      return 1;
+    }
+  }
   LOG_NOTICE("Ready to accept connections tcp");
   for (auto& w : workers_) w->Start();
 
@@ -448,6 +491,7 @@ int Server::Run() {
   LOG_WARNING("User requested shutdown...");
   for (auto& w : workers_) w->loop().Stop();
   for (auto& w : workers_) w->Join();
+  persist::OnShutdown(*this);
   if (!pidfile.empty()) unlink(pidfile.c_str());
   if (!config_.unixsocket().empty()) unlink(config_.unixsocket().c_str());
   LOG_WARNING("Basalt is now ready to exit, bye bye...");

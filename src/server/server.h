@@ -88,9 +88,21 @@ class Server {
   // default propagation. `ctx` names the client, reply builder, database,
   // time and spec; the caller flushes effects before unlocking.
   void Call(CommandContext& ctx, const ArgList& args, int64_t start_us = 0);
+  // Replays one command read from a file (AOF loading) in database `db`:
+  // lookup, arity, key locks and Call with no client. *reply receives the
+  // command's reply; false (and the error in *reply) if it could not run.
+  bool ExecuteForLoader(int db, const ArgList& args, std::string* reply);
   // Where effective writes go (server/effects.h); nullptr: nowhere.
   EffectSink* effect_sink() const { return effect_sink_.load(std::memory_order_acquire); }
-  void SetEffectSink(EffectSink* sink) { effect_sink_.store(sink, std::memory_order_release); }
+  void SetEffectSink(EffectSink* sink) {
+    if (sink) db::ShardMutex::SetUnlockHook(&Server::FlushEffectsBeforeUnlock);
+    effect_sink_.store(sink, std::memory_order_release);
+  }
+  // Runs before a shard lock is released: the calling thread's pending
+  // effects, with the running command's default propagation, go to the sink
+  // first, so handlers that lock shards themselves (kKeyspaceWide: MOVE,
+  // COPY, FLUSHALL, KEYS expiring keys...) keep the file in lock order.
+  static void FlushEffectsBeforeUnlock();
 
   uint64_t NextClientId() { return next_client_id_.fetch_add(1, std::memory_order_relaxed); }
   std::atomic<int64_t> connected_clients{0};
