@@ -118,11 +118,11 @@ BINARIES = {"basalt": basalt_path, "redis": lambda: REDIS_SERVER}
 started = []
 
 
-def start(name, extra_args=(), pin=False):
+def start(name, extra_args=(), pin=False, timeout=10):
     # Like the harness does for redis-server: no save points unless asked.
     if name == "basalt":
         extra_args = ["--save", "", *extra_args]
-    srv = start_server(BINARIES[name](), extra_args, name=name,
+    srv = start_server(BINARIES[name](), extra_args, name=name, timeout=timeout,
                        prefix=["taskset", "-c", SERVER_CPU] if pin else ())
     started.append(srv)
     return srv
@@ -436,7 +436,7 @@ def bgsave_case(name, keys, value_size, pin):
         stop(srv)
     # Start-up time loading that dump.rdb (until PING answers +PONG).
     t0 = time.monotonic()
-    srv = start(name, ["--dir", workdir, "--save", ""], pin=pin)
+    srv = start(name, ["--dir", workdir, "--save", ""], pin=pin, timeout=900)
     cell["rdb_load_seconds"] = time.monotonic() - t0
     cell["keys_after_load"] = dbsize(srv)
     stop(srv)
@@ -455,7 +455,7 @@ def aof_load_case(name, keys, pin):
     finally:
         stop(srv)
     t0 = time.monotonic()
-    srv = start(name, args, pin=pin)
+    srv = start(name, args, pin=pin, timeout=900)
     cell = {"aof_load_seconds": time.monotonic() - t0, "keys_after_load": dbsize(srv)}
     stop(srv)
     shutil.rmtree(workdir, ignore_errors=True)

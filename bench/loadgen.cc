@@ -276,7 +276,11 @@ void RunWriter(const Options& o) {
       [&](size_t i) -> int64_t {
         if (Elapsed(t0) >= o.seconds) return 0;
         std::string req;
-        Command(&req, {"SET", "key:" + std::to_string(rng() % o.keyspace), value});
+        // The key names bench.py loads ("key:%012d"): the writer overwrites, so
+        // the dataset doesn't grow while snapshot memory is measured.
+        char key[32];
+        snprintf(key, sizeof(key), "key:%012u", static_cast<unsigned>(rng() % o.keyspace));
+        Command(&req, {"SET", key, value});
         sent_at[i] = Clock::now();
         WriteAll(fds[i], req);
         return 1;
