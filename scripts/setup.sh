@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ccache pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   libjemalloc-dev libhiredis-dev libxxhash-dev liblzf-dev
-  liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
+  liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libssl-dev
   redis-server redis-tools
   python3 python3-redis python3-pytest python3-pytest-timeout
 )

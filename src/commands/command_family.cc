@@ -331,8 +331,7 @@ void CmdCommandHelp(const ArgList&, CommandContext& ctx) {
       "HELP",
       "    Prints this help.",
   };
-  ctx.rb->ArrayHeader(std::size(kLines));
-  for (std::string_view l : kLines) ctx.rb->SimpleString(l);
+  ctx.rb->SimpleStrings(kLines);
 }
 
 }  // namespace

@@ -406,8 +406,7 @@ void CmdClientHelp(const ArgList&, CommandContext& ctx) {
       "HELP",
       "    Print this help.",
   };
-  ctx.rb->ArrayHeader(std::size(kLines));
-  for (std::string_view l : kLines) ctx.rb->SimpleString(l);
+  ctx.rb->SimpleStrings(kLines);
 }
 
 void CmdContainer(const ArgList&, CommandContext& ctx) {

@@ -17,6 +17,7 @@
 #include "db/database.h"
 #include "db/entry.h"
 #include "db/hash.h"
+#include "commands/scan_options.h"
 #include "server/command.h"
 #include "server/db_access.h"
 #include "server/effects.h"
@@ -455,36 +456,12 @@ void CmdHScan(const ArgList& args, CommandContext& ctx) {
   Entry* e = ReadHash(ctx, args[1], &wrong);
   if (wrong) return;
   if (!e) {
-    ctx.rb->ArrayHeader(2);
-    ctx.rb->Bulk("0");
-    ctx.rb->ArrayHeader(0);
+    ReplyEmptyScan(ctx.rb);
     return;
   }
-  // scanGenericCommand's options (TYPE is for the keyspace SCAN only).
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t i = 3; i < args.size();) {
-    const size_t remaining = args.size() - i;
-    if (EqualsIgnoreCase(args[i], "count") && remaining >= 2) {
-      if (!ParseInt64(args[i + 1], &count)) {
-        ctx.rb->Error(errors::kNotInteger);
-        return;
-      }
-      if (count < 1) {
-        ctx.rb->Error(errors::kSyntax);
-        return;
-      }
-      i += 2;
-    } else if (EqualsIgnoreCase(args[i], "match") && remaining >= 2) {
-      pattern = args[i + 1];
-      use_pattern = pattern != "*";
-      i += 2;
-    } else {
-      ctx.rb->Error(errors::kSyntax);
-      return;
-    }
-  }
+  ScanOptions opt;
+  if (!ParseScanOptions(args, 3, /*allow_type=*/false, &opt, ctx.rb)) return;
+  int64_t count = opt.count;
 
   Hash h(e->object());
   std::vector<FieldValue> found;
@@ -493,16 +470,14 @@ void CmdHScan(const ArgList& args, CommandContext& ctx) {
     cursor = h.ScanStep(cursor, collect);
   } else {
     // As dictScan's caller: stop after `count` elements or count*10 buckets.
-    int64_t budget = count > std::numeric_limits<int64_t>::max() / 10
-                         ? std::numeric_limits<int64_t>::max()
-                         : count * 10;
+    int64_t budget = opt.MaxSteps();
     do {
       cursor = h.ScanStep(cursor, collect);
     } while (cursor && budget-- && found.size() < static_cast<uint64_t>(count));
   }
   size_t kept = 0;
   for (const FieldValue& p : found) {
-    if (!use_pattern || StringMatch(pattern, p.first)) found[kept++] = p;
+    if (opt.Matches(p.first)) found[kept++] = p;
   }
   found.resize(kept);
 

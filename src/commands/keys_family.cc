@@ -21,6 +21,7 @@
 #include "db/database.h"
 #include "db/keyspace.h"
 #include "db/table.h"
+#include "commands/scan_options.h"
 #include "server/blocking.h"
 #include "server/client.h"
 #include "server/command.h"
@@ -350,37 +351,14 @@ void CmdScan(const ArgList& args, CommandContext& ctx) {
     ctx.rb->Error(errors::kInvalidCursor);
     return;
   }
-  int64_t count = 10;
-  std::string_view pattern, type;
-  bool use_pattern = false, use_type = false;
-  for (size_t i = 2; i < args.size(); i += 2) {
-    bool has_value = i + 1 < args.size();
-    if (EqualsIgnoreCase(args[i], "COUNT") && has_value) {
-      if (!ParseInt64(args[i + 1], &count)) {
-        ctx.rb->Error(errors::kNotInteger);
-        return;
-      }
-      if (count < 1) {
-        ctx.rb->Error(errors::kSyntax);
-        return;
-      }
-    } else if (EqualsIgnoreCase(args[i], "MATCH") && has_value) {
-      pattern = args[i + 1];
-      use_pattern = pattern != "*";
-    } else if (EqualsIgnoreCase(args[i], "TYPE") && has_value) {
-      // Redis 7.0 accepts any name; an unknown one simply matches nothing.
-      type = args[i + 1];
-      use_type = true;
-    } else {
-      ctx.rb->Error(errors::kSyntax);
-      return;
-    }
-  }
+  ScanOptions opt;
+  if (!ParseScanOptions(args, 2, /*allow_type=*/true, &opt, ctx.rb)) return;
+  const int64_t count = opt.count;
 
   unsigned shard = static_cast<unsigned>(cursor & (db::kShardCount - 1));
   uint64_t table_cursor = cursor >> db::kShardBits;
   // As Redis: stop after `count` keys (before filtering) or count*10 table steps.
-  int64_t max_steps = count > INT64_MAX / 10 ? INT64_MAX : count * 10;
+  int64_t max_steps = opt.MaxSteps();
   size_t collected = 0;
   std::vector<std::string> keys;
   std::vector<std::string> batch;
@@ -401,11 +379,12 @@ void CmdScan(const ArgList& args, CommandContext& ctx) {
       }
       collected += batch.size();
       for (std::string& k : batch) {
-        if (use_pattern && !StringMatch(pattern, k)) continue;
+        if (!opt.Matches(k)) continue;
         // Expired keys are deleted on the way, as Redis's expireIfNeeded does.
-        Entry* e = use_type ? LookupRead(ctx, k, kLookupNoTouch) : ctx.db->Find(k, ctx.now_ms);
+        Entry* e =
+            opt.use_type ? LookupRead(ctx, k, kLookupNoTouch) : ctx.db->Find(k, ctx.now_ms);
         if (!e) continue;
-        if (use_type && !EqualsIgnoreCase(db::TypeName(e->type), type)) continue;
+        if (opt.use_type && !EqualsIgnoreCase(db::TypeName(e->type), opt.type)) continue;
         keys.push_back(std::move(k));
       }
     }
@@ -538,8 +517,7 @@ void CmdObjectHelp(const ArgList&, CommandContext& ctx) {
       "HELP",
       "    Prints this help.",
   };
-  ctx.rb->ArrayHeader(std::size(kLines));
-  for (std::string_view l : kLines) ctx.rb->SimpleString(l);
+  ctx.rb->SimpleStrings(kLines);
 }
 
 void CmdContainer(const ArgList&, CommandContext& ctx) {

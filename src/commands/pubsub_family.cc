@@ -157,8 +157,7 @@ void CmdPubSubHelp(const ArgList&, CommandContext& ctx) {
       "HELP",
       "    Prints this help.",
   };
-  ctx.rb->ArrayHeader(std::size(kLines));
-  for (std::string_view l : kLines) ctx.rb->SimpleString(l);
+  ctx.rb->SimpleStrings(kLines);
 }
 
 void CmdPubSubContainer(const ArgList&, CommandContext& ctx) { ctx.rb->Error("ERR syntax error"); }

@@ -84,8 +84,7 @@ void CmdScriptHelp(const ArgList&, CommandContext& ctx) {
       "HELP",
       "    Prints this help.",
   };
-  ctx.rb->ArrayHeader(std::size(kLines));
-  for (std::string_view l : kLines) ctx.rb->SimpleString(l);
+  ctx.rb->SimpleStrings(kLines);
 }
 
 void CmdContainer(const ArgList&, CommandContext& ctx) { ctx.rb->Error(errors::kSyntax); }

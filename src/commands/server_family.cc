@@ -22,13 +22,6 @@ namespace {
 
 using protocol::ReplyBuilder;
 
-// addReplyHelp: the lines as status replies.
-template <size_t N>
-void ReplyHelp(ReplyBuilder* rb, const std::string_view (&lines)[N]) {
-  rb->ArrayHeader(N);
-  for (std::string_view l : lines) rb->SimpleString(l);
-}
-
 // ---------------------------------------------------------------- INFO
 
 void CmdInfo(const ArgList& args, CommandContext& ctx) {
@@ -97,7 +90,7 @@ void CmdConfigHelp(const ArgList&, CommandContext& ctx) {
       "HELP",
       "    Prints this help.",
   };
-  ReplyHelp(ctx.rb, kLines);
+  ctx.rb->SimpleStrings(kLines);
 }
 
 void CmdContainer(const ArgList&, CommandContext& ctx) {
@@ -169,7 +162,7 @@ void CmdDebug(const ArgList& args, CommandContext& ctx) {
         "HELP",
         "    Prints this help.",
     };
-    ReplyHelp(ctx.rb, kLines);
+    ctx.rb->SimpleStrings(kLines);
   } else if (argc == 3 && EqualsIgnoreCase(sub, "sleep")) {
     DebugSleep(args[2], *ctx.server);
     ctx.rb->Ok();

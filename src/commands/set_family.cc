@@ -15,6 +15,7 @@
 #include "db/database.h"
 #include "db/entry.h"
 #include "db/set.h"
+#include "commands/scan_options.h"
 #include "server/command.h"
 #include "server/db_access.h"
 #include "server/effects.h"
@@ -497,38 +498,16 @@ void CmdSScan(const ArgList& args, CommandContext& ctx) {
   Entry* e;
   if (!FindSet(ctx, args[1], false, &e)) return;
   if (!e) {
-    ctx.rb->ArrayHeader(2);
-    ctx.rb->Bulk("0");
-    ctx.rb->ArrayHeader(0);
+    ReplyEmptyScan(ctx.rb);
     return;
   }
-  // Options are parsed only for an existing key, as in Redis.
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t i = 3; i < args.size(); i += 2) {
-    bool has_value = i + 1 < args.size();
-    if (EqualsIgnoreCase(args[i], "COUNT") && has_value) {
-      if (!ParseInt64(args[i + 1], &count)) {
-        ctx.rb->Error(errors::kNotInteger);
-        return;
-      }
-      if (count < 1) {
-        ctx.rb->Error(errors::kSyntax);
-        return;
-      }
-    } else if (EqualsIgnoreCase(args[i], "MATCH") && has_value) {
-      pattern = args[i + 1];
-      use_pattern = pattern != "*";
-    } else {
-      ctx.rb->Error(errors::kSyntax);
-      return;
-    }
-  }
+  ScanOptions opt;
+  if (!ParseScanOptions(args, 3, /*allow_type=*/false, &opt, ctx.rb)) return;
+  int64_t count = opt.count;
   const Set& set = *SetOf(e);
   std::vector<std::string> found;
   auto collect = [&](std::string_view m) {
-    if (!use_pattern || StringMatch(pattern, m)) found.emplace_back(m);
+    if (opt.Matches(m)) found.emplace_back(m);
   };
   if (set.is_intset()) {
     cursor = set.Scan(cursor, collect);

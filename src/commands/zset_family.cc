@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "commands/scan_options.h"
 #include "commands/zset_internal.h"
 #include "common/errors.h"
 #include "common/strutil.h"
@@ -884,34 +885,12 @@ void CmdZScan(const ArgList& args, CommandContext& ctx) {
   Entry* e;
   if (!GetZSet(ctx, args[1], false, &e)) return;
   if (!e) {
-    rb->ArrayHeader(2);
-    rb->Bulk("0");
-    rb->ArrayHeader(0);
+    ReplyEmptyScan(rb);
     return;
   }
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t j = 3; j < args.size(); j += 2) {
-    if (j + 1 >= args.size()) {
-      rb->Error(errors::kSyntax);
-      return;
-    }
-    if (EqualsIgnoreCase(args[j], "count")) {
-      if (!ParseLong(rb, args[j + 1], &count)) return;
-      if (count < 1) {
-        rb->Error(errors::kSyntax);
-        return;
-      }
-    } else if (EqualsIgnoreCase(args[j], "match")) {
-      pattern = args[j + 1];
-      // "*" matches everything: Redis skips the filter then.
-      use_pattern = !(pattern.size() == 1 && pattern[0] == '*');
-    } else {
-      rb->Error(errors::kSyntax);
-      return;
-    }
-  }
+  ScanOptions opt;
+  if (!ParseScanOptions(args, 3, /*allow_type=*/false, &opt, rb)) return;
+  int64_t count = opt.count;
   const ZSet* z = e->As<ZSet>();
   std::vector<std::pair<std::string, double>> found;
   auto collect = [&](std::string_view m, double s) { found.emplace_back(std::string(m), s); };
@@ -925,7 +904,7 @@ void CmdZScan(const ArgList& args, CommandContext& ctx) {
   }
   size_t kept = 0;
   for (size_t i = 0; i < found.size(); ++i) {
-    if (use_pattern && !StringMatch(pattern, found[i].first)) continue;
+    if (!opt.Matches(found[i].first)) continue;
     if (kept != i) found[kept] = std::move(found[i]);
     ++kept;
   }

@@ -21,6 +21,11 @@ void ReplyBuilder::SimpleString(std::string_view s) {
   out_->append("\r\n", 2);
 }
 
+void ReplyBuilder::SimpleStrings(std::span<const std::string_view> lines) {
+  ArrayHeader(lines.size());
+  for (std::string_view l : lines) SimpleString(l);
+}
+
 void ReplyBuilder::Error(std::string_view msg) {
   had_error_ = true;
   size_t sp = msg.find(' ');

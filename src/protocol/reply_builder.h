@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,8 @@ class ReplyBuilder {
   bool resp3() const { return resp3_; }
 
   void SimpleString(std::string_view s);
+  // An array of status lines: Redis's addReplyHelp for the HELP subcommands.
+  void SimpleStrings(std::span<const std::string_view> lines);
   void Ok() { out_->append("+OK\r\n", 5); }
   // `msg` is an error text from the catalogue, code first ("ERR ...").
   // Newlines are replaced by spaces as Redis does. Counts the error.

@@ -25,6 +25,7 @@ int luaopen_bit(lua_State* L);
 #include "common/strutil.h"
 #include "db/keyspace.h"
 #include "scripting/lua_libs.h"
+#include "persist/crc64.h"
 #include "scripting/sha1.h"
 #include "server/client.h"
 #include "server/effects.h"
@@ -503,6 +504,18 @@ int GetField(lua_State* L, const char* name) {
   return lua_type(L, -1);
 }
 
+// Number of key/value pairs of the table on top of the stack (RESP3 map and
+// set headers need it before the elements).
+size_t TableEntries(lua_State* L) {
+  size_t n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    ++n;
+    lua_pop(L, 1);
+  }
+  return n;
+}
+
 void WriteLuaValue(lua_State* L, protocol::ReplyBuilder* rb, int script_resp, int depth) {
   if (!lua_checkstack(L, 4)) {  // Redis's limit: the Lua stack, not a depth
     rb->Error("ERR reached lua stack limit");
@@ -573,13 +586,7 @@ void WriteLuaValue(lua_State* L, protocol::ReplyBuilder* rb, int script_resp, in
       }
       lua_pop(L, 1);
       if (GetField(L, "map") == LUA_TTABLE) {
-        size_t n = 0;
-        lua_pushnil(L);
-        while (lua_next(L, -2)) {
-          ++n;
-          lua_pop(L, 1);
-        }
-        rb->MapHeader(n);
+        rb->MapHeader(TableEntries(L));
         lua_pushnil(L);
         while (lua_next(L, -2)) {
           lua_pushvalue(L, -2);
@@ -591,13 +598,7 @@ void WriteLuaValue(lua_State* L, protocol::ReplyBuilder* rb, int script_resp, in
       }
       lua_pop(L, 1);
       if (GetField(L, "set") == LUA_TTABLE) {
-        size_t n = 0;
-        lua_pushnil(L);
-        while (lua_next(L, -2)) {
-          ++n;
-          lua_pop(L, 1);
-        }
-        rb->SetHeader(n);
+        rb->SetHeader(TableEntries(L));
         lua_pushnil(L);
         while (lua_next(L, -2)) {
           lua_pop(L, 1);
@@ -2058,7 +2059,7 @@ void FunctionDump(CommandContext& ctx) {
   }
   out.push_back(static_cast<char>(kRdbVersion & 0xFF));
   out.push_back(static_cast<char>(kRdbVersion >> 8));
-  uint64_t crc = Crc64(0, out.data(), out.size());
+  uint64_t crc = persist::Crc64(0, out.data(), out.size());
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((crc >> (8 * i)) & 0xFF));
   ctx.rb->Bulk(out);
 }
@@ -2073,7 +2074,7 @@ void FunctionRestore(CommandContext& ctx, std::string_view payload, RestorePolic
                                        static_cast<unsigned char>(footer[1]) << 8);
   uint64_t crc = 0;
   for (int i = 7; i >= 0; --i) crc = (crc << 8) | static_cast<unsigned char>(footer[2 + i]);
-  if (ver > kRdbVersion || Crc64(0, payload.data(), payload.size() - 8) != crc) {
+  if (ver > kRdbVersion || persist::Crc64(0, payload.data(), payload.size() - 8) != crc) {
     ctx.rb->Error("ERR DUMP payload version or checksum are wrong");
     return;
   }

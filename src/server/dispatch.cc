@@ -94,14 +94,14 @@ void Server::Execute(Client& c, ArgList& args) {
     return;
   }
 
-  if (PerformEvictions(*this, *c.worker(), start_us) == EvictResult::kFail &&
-      (EffectiveFlags(c, spec) & kDenyOom)) {
+  const uint32_t flags = EffectiveFlags(c, spec);
+  if (PerformEvictions(*this, *c.worker(), start_us) == EvictResult::kFail && (flags & kDenyOom)) {
     Reject(c, spec, errors::kOom);
     return;
   }
 
   // Disk errors (AOF write, failed BGSAVE) refuse writes, and PING, as Redis does.
-  if ((EffectiveFlags(c, spec) & kWrite) || spec->name == "ping") {
+  if ((flags & kWrite) || spec == ping_spec_) {
     std::string denied;
     if (persist::WritesRefused(*this, &denied)) {
       Reject(c, spec, denied);
@@ -124,23 +124,26 @@ void Server::Execute(Client& c, ArgList& args) {
   }
 
   CommandContext ctx{&c, this, &c.rb(), &keyspace_->db(c.db_index), now_ms, spec};
-  if (spec->flags & kKeyspaceWide || (spec->keys.first <= 0 && !spec->key_finder)) {
-    Call(ctx, args, start_us);
-    WrapSeveralEffects();
-    FlushEffects(*this);
-  } else {
-    thread_local std::vector<int> key_idx;
-    thread_local std::unique_ptr<db::LockSet> locks;
+  CallWithKeyLocks(ctx, args, start_us);
+}
+
+void Server::CallWithKeyLocks(CommandContext& ctx, const ArgList& args, int64_t start_us) {
+  const CommandSpec* spec = ctx.spec;
+  // Commands that walk or replace whole databases lock what they touch themselves.
+  bool self_locking = spec->flags & kKeyspaceWide || (spec->keys.first <= 0 && !spec->key_finder);
+  thread_local std::vector<int> key_idx;
+  thread_local std::unique_ptr<db::LockSet> locks;
+  if (!self_locking) {
     if (!locks) locks = std::make_unique<db::LockSet>(keyspace_.get());
     key_idx.clear();
     spec->GetKeys(args, &key_idx);
-    for (int i : key_idx) locks->AddKey(c.db_index, args[i]);
+    for (int i : key_idx) locks->AddKey(ctx.db->index(), args[i]);
     locks->Lock();
-    Call(ctx, args, start_us);
-    WrapSeveralEffects();
-    FlushEffects(*this);
-    locks->Clear();
   }
+  Call(ctx, args, start_us);
+  WrapSeveralEffects();
+  FlushEffects(*this);  // before the unlock: the sink sees effects in lock order
+  if (!self_locking) locks->Clear();
 }
 
 namespace {
@@ -164,35 +167,35 @@ class RunningScope {
   RunningCommand saved_;
 };
 
+// A command that changed something and recorded no effect of its own is
+// logged as it was sent.
+void PropagateAsSent(CommandContext& ctx, const ArgList& args) {
+  if (ctx.dirty && !ctx.propagated && ctx.server->effect_sink()) Propagate(ctx, args);
+}
+
 }  // namespace
 
 void Server::FlushEffectsBeforeUnlock() {
   RunningCommand r = t_running;
   if (!r.ctx) return;  // crons and eviction flush before they unlock
-  Server& server = *r.ctx->server;
-  if (r.ctx->dirty && !r.ctx->propagated && server.effect_sink()) Propagate(*r.ctx, *r.args);
-  FlushEffects(server);
+  PropagateAsSent(*r.ctx, *r.args);
+  FlushEffects(*r.ctx->server);
 }
 
 void Server::Call(CommandContext& ctx, const ArgList& args, int64_t start_us) {
   const CommandSpec* spec = ctx.spec;
   protocol::ReplyBuilder& rb = *ctx.rb;
-  if (!ctx.client) {  // replaying a file (ExecuteForLoader): no statistics, as Redis's fake client
-    rb.ResetErrorState();
-    RunningScope running(&ctx, &args);
-    spec->handler(args, ctx);
-    if (ctx.dirty && !ctx.propagated && effect_sink()) Propagate(ctx, args);
-    return;
-  }
-  WorkerStats& st = ctx.client->worker()->stats();
-  if (start_us == 0) start_us = SystemClock().NowUs();
+  if (ctx.client && start_us == 0) start_us = SystemClock().NowUs();
   rb.ResetErrorState();
   {
     RunningScope running(&ctx, &args);
     spec->handler(args, ctx);
   }
-  if (ctx.dirty && !ctx.propagated && effect_sink()) Propagate(ctx, args);
+  PropagateAsSent(ctx, args);
+  // Replaying a file (ExecuteForLoader): no statistics, as Redis's fake client.
+  if (!ctx.client) return;
 
+  WorkerStats& st = ctx.client->worker()->stats();
   int64_t end_us = SystemClock().NowUs();
   CommandStats& cs = st.per_command[spec->id];
   Bump(cs.calls);
@@ -218,18 +221,7 @@ bool Server::ExecuteForLoader(int db_index, const ArgList& args, std::string* re
   reply->clear();
   protocol::ReplyBuilder rb(reply);
   CommandContext ctx{nullptr, this, &rb, &keyspace_->db(db_index), SystemClock().NowMs(), spec};
-  if (spec->flags & kKeyspaceWide || (spec->keys.first <= 0 && !spec->key_finder)) {
-    Call(ctx, args);
-    FlushEffects(*this);
-  } else {
-    db::LockSet locks(keyspace_.get());
-    std::vector<int> key_idx;
-    spec->GetKeys(args, &key_idx);
-    for (int i : key_idx) locks.AddKey(db_index, args[i]);
-    locks.Lock();
-    Call(ctx, args);
-    FlushEffects(*this);
-  }
+  CallWithKeyLocks(ctx, args, 0);
   return true;
 }
 

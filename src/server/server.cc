@@ -300,6 +300,7 @@ void Worker::Cron() {
 Server::Server() {
   RegisterAllFamilies(commands_);
   commands_.Finalize();
+  ping_spec_ = commands_.Find("ping");
 }
 
 Server::~Server() {

@@ -88,6 +88,10 @@ class Server {
   // default propagation. `ctx` names the client, reply builder, database,
   // time and spec; the caller flushes effects before unlocking.
   void Call(CommandContext& ctx, const ArgList& args, int64_t start_us = 0);
+  // Locks the shards of the command's declared keys (unless it locks what it
+  // touches itself), Calls it, and hands its effects to the sink before
+  // unlocking: Execute and the AOF loader.
+  void CallWithKeyLocks(CommandContext& ctx, const ArgList& args, int64_t start_us);
   // Replays one command read from a file (AOF loading) in database `db`:
   // lookup, arity, key locks and Call with no client. *reply receives the
   // command's reply; false (and the error in *reply) if it could not run.
@@ -146,6 +150,7 @@ class Server {
   std::string executable_;
   int tcp_port_ = 0;
   std::atomic<EffectSink*> effect_sink_{nullptr};
+  const CommandSpec* ping_spec_ = nullptr;  // PING is refused with writes on disk errors
 };
 
 }  // namespace basalt::server
