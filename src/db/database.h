@@ -64,55 +64,32 @@ class HoldAllShards {
   HoldAllShards& operator=(const HoldAllShards&) = delete;
 };
 
-// A shard's mutex. Besides locking, it is where a point-in-time snapshot
-// (persist/snapshot.h) catches the first access to a shard it has not
-// serialized yet: lock() then runs the snapshot's hook, which serializes the
-// shard as of the snapshot's instant before the caller may change it. Every
-// lock site (LockSet, lock_guard, LockAll) goes through here, so none can
-// bypass it. The pending flag is only written with the mutex held.
+// A shard's mutex. Unlocking is where effects recorded under the lock reach
+// the AOF; under HoldAllShards, locking and unlocking are no-ops on the
+// thread that holds every shard. (A snapshot needs no hook here: it captures
+// at the table, db/table.h.)
 class ShardMutex {
  public:
-  using Hook = void (*)(ShardMutex* mu);
-
   void lock() {
-    // Under HoldAllShards the lock is already ours; a snapshot started inside
-    // that scope still needs its hook before the shard changes.
-    if (!t_hold_all_shards) [[likely]] mu_.lock();
-    if (snapshot_pending_.load(std::memory_order_relaxed)) [[unlikely]] RunHook();
+    if (!t_hold_all_shards) [[likely]]
+      mu_.lock();
   }
-  bool try_lock() {
-    if (!t_hold_all_shards && !mu_.try_lock()) return false;
-    if (snapshot_pending_.load(std::memory_order_relaxed)) [[unlikely]] RunHook();
-    return true;
-  }
+  bool try_lock() { return t_hold_all_shards || mu_.try_lock(); }
   void unlock() {
     if (!t_hold_all_shards) [[likely]] {
       // Effects recorded under this lock go to the AOF before anyone else
       // can change the shard (the server installs it with an effect sink).
-      if (UnlockHook u = unlock_hook_.load(std::memory_order_relaxed)) [[unlikely]] u();
+      if (UnlockHook u = unlock_hook_.load(std::memory_order_relaxed)) [[unlikely]]
+        u();
       mu_.unlock();
     }
   }
   using UnlockHook = void (*)();
   static void SetUnlockHook(UnlockHook h) { unlock_hook_.store(h, std::memory_order_release); }
 
-  // With the mutex held (or, for reads, as a hint without it).
-  // Acquire/release: a thread that reads "done" without the mutex also sees
-  // everything the serializing thread wrote before clearing the flag.
-  bool snapshot_pending() const { return snapshot_pending_.load(std::memory_order_acquire); }
-  void set_snapshot_pending(bool v) { snapshot_pending_.store(v, std::memory_order_release); }
-  // The one hook, installed by the snapshot module.
-  static void SetHook(Hook h) { hook_.store(h, std::memory_order_release); }
-
  private:
-  void RunHook() {
-    Hook h = hook_.load(std::memory_order_acquire);
-    if (h) h(this);
-  }
-  static inline std::atomic<Hook> hook_{nullptr};
   static inline std::atomic<UnlockHook> unlock_hook_{nullptr};
   std::mutex mu_;
-  std::atomic<bool> snapshot_pending_{false};
 };
 
 struct alignas(64) Shard {

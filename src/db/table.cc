@@ -24,6 +24,7 @@ uint64_t HashKey(std::string_view key) { return XXH3_64bits(key.data(), key.size
 Table::~Table() { Clear(); }
 
 void Table::Clear() {
+  if (capture_) CaptureAll();
   for (Buckets& b : buckets_) {
     for (size_t i = 0; i < b.size; ++i) {
       for (Entry* e = b.slots[i]; e;) {
@@ -41,6 +42,9 @@ void Table::Clear() {
 }
 
 void Table::Swap(Table& other) {
+  // A capture's bitmaps describe these bucket arrays: finish it before they move.
+  if (capture_) CaptureAll();
+  if (other.capture_) other.CaptureAll();
   std::swap(buckets_, other.buckets_);
   std::swap(size_, other.size_);
   std::swap(rehash_idx_, other.rehash_idx_);
@@ -49,6 +53,8 @@ void Table::Swap(Table& other) {
 }
 
 Entry** Table::LinkOf(std::string_view key, uint64_t hash) {
+  if (capture_) [[unlikely]]
+    CaptureKey(hash);
   for (int t = 0; t < 2; ++t) {
     Buckets& b = buckets_[t];
     if (b.size == 0) continue;
@@ -72,10 +78,15 @@ Entry* Table::Find(std::string_view key) const {
 }
 
 void Table::Insert(Entry* e) {
-  MaybeResize();
-  if (rehashing()) RehashStep(1);
+  uint64_t hash = HashKey(e->key());
+  if (capture_) [[unlikely]] {
+    CaptureKey(hash);  // the bucket it lands in, as it was
+  } else {
+    MaybeResize();
+    if (rehashing()) RehashStep(1);
+  }
   Buckets& b = rehashing() ? buckets_[1] : buckets_[0];
-  size_t idx = HashKey(e->key()) & b.mask();
+  size_t idx = hash & b.mask();
   e->next = b.slots[idx];
   b.slots[idx] = e;
   ++size_;
@@ -83,14 +94,14 @@ void Table::Insert(Entry* e) {
 
 Entry* Table::Unlink(std::string_view key) {
   if (size_ == 0) return nullptr;
-  if (rehashing()) RehashStep(1);
+  if (rehashing() && !capture_) RehashStep(1);
   Entry** link = LinkOf(key, HashKey(key));
   if (!link) return nullptr;
   Entry* e = *link;
   *link = e->next;
   e->next = nullptr;
   --size_;
-  MaybeResize();
+  if (!capture_) MaybeResize();
   return e;
 }
 
@@ -127,6 +138,7 @@ void Table::StartResize(size_t new_size) {
 
 bool Table::RehashStep(int n) {
   if (!rehashing()) return false;
+  if (capture_) return true;  // entries must stay in their buckets until captured
   Buckets& from = buckets_[0];
   Buckets& to = buckets_[1];
   int empty_visits = n * 10;  // bound the work when many buckets are empty
@@ -163,6 +175,54 @@ bool Table::RehashStep(int n) {
   return true;
 }
 
+void Table::StartCapture(Capture* c) {
+  capture_ = new CaptureState;
+  capture_->sink = c;
+  for (int t = 0; t < 2; ++t) capture_->taken[t].assign((buckets_[t].size + 63) / 64, 0);
+}
+
+void Table::CaptureBucket(int table, size_t idx) const {
+  uint64_t& word = capture_->taken[table][idx >> 6];
+  uint64_t bit = uint64_t{1} << (idx & 63);
+  if (word & bit) return;
+  word |= bit;
+  if (const Entry* chain = buckets_[table].slots[idx]) capture_->sink->Take(chain);
+}
+
+void Table::CaptureKey(uint64_t hash) const {
+  for (int t = 0; t < 2; ++t) {
+    const Buckets& b = buckets_[t];
+    if (b.size != 0) CaptureBucket(t, hash & b.mask());
+  }
+}
+
+bool Table::CaptureSome(size_t max_buckets) {
+  CaptureState& c = *capture_;
+  while (c.next_table < 2) {
+    std::vector<uint64_t>& bits = c.taken[c.next_table];
+    size_t n = buckets_[c.next_table].size;
+    // Skip whole words of buckets that commands have already captured.
+    while (c.next_bucket < n && bits[c.next_bucket >> 6] == ~uint64_t{0}) {
+      c.next_bucket = (c.next_bucket | 63) + 1;
+    }
+    if (c.next_bucket >= n) {
+      ++c.next_table;
+      c.next_bucket = 0;
+      continue;
+    }
+    if (max_buckets-- == 0) return false;
+    CaptureBucket(c.next_table, c.next_bucket++);
+  }
+  delete capture_;
+  capture_ = nullptr;
+  return true;
+}
+
+void Table::CaptureAll() {
+  while (!CaptureSome(SIZE_MAX)) {
+  }
+}
+
 Entry* Table::RandomEntry(uint64_t random) const {
   if (size_ == 0) return nullptr;
   // Probe from a random bucket; pick a random element of the first chain found.
@@ -177,6 +237,8 @@ Entry* Table::RandomEntry(uint64_t random) const {
       size_t len = 0;
       for (Entry* x = e; x; x = x->next) ++len;
       size_t pick = (random >> 20) % len;
+      if (capture_) [[unlikely]]
+        CaptureBucket(&t == &buckets_[1], (start + i) & t.mask());
       while (pick--) e = e->next;
       return e;
     }

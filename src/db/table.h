@@ -8,6 +8,14 @@
 //
 // Pointers returned by Find stay valid until the next Insert/Unlink/Replace
 // or RehashStep on this table.
+//
+// A point-in-time snapshot (persist/snapshot.h) captures a table bucket by
+// bucket: while a Capture watches it, every path that can reach an entry
+// (lookup, insert, unlink, scan, random pick) first hands that entry's bucket
+// to the capture if it has not had it yet, and resizing stops so entries never
+// move between buckets. So each entry present at the snapshot's instant is
+// captured exactly once, before anything can change it, and a command pays
+// only for the buckets it touches.
 #pragma once
 
 #include <atomic>
@@ -15,6 +23,7 @@
 #include <cstdint>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "db/entry.h"
 
@@ -28,6 +37,14 @@ class Table {
   ~Table();
   Table(const Table&) = delete;
   Table& operator=(const Table&) = delete;
+
+  // Receives each bucket's chain once, with the shard lock held, from any
+  // thread. It must not change the table.
+  class Capture {
+   public:
+    virtual ~Capture() = default;
+    virtual void Take(const Entry* chain) = 0;
+  };
 
   Entry* Find(std::string_view key) const;
   // Inserts an entry whose key is not present.
@@ -52,7 +69,14 @@ class Table {
   template <class Fn>
   uint64_t Scan(uint64_t cursor, Fn&& fn) const;
 
-  // Visits every entry; `fn` must not mutate the table.
+  // Starts capturing (shard lock held): from now on `c` gets every bucket once.
+  void StartCapture(Capture* c);
+  // Hands up to `max_buckets` more buckets to the capture, in order. True once
+  // every bucket has been handed over: the capture has then ended.
+  bool CaptureSome(size_t max_buckets);
+  bool capturing() const { return capture_ != nullptr; }
+
+  // Visits every entry without capturing; `fn` must not mutate the table.
   template <class Fn>
   void ForEach(Fn&& fn) const {
     for (const Buckets& b : buckets_) {
@@ -85,6 +109,17 @@ class Table {
     size_t mask() const { return size - 1; }
   };
 
+  struct CaptureState {
+    Capture* sink = nullptr;
+    std::vector<uint64_t> taken[2];  // a bit per bucket of buckets_[0] and [1]
+    int next_table = 0;              // CaptureSome's position
+    size_t next_bucket = 0;
+  };
+  // Const: lookups capture too. The state lives behind a pointer.
+  void CaptureBucket(int table, size_t idx) const;
+  void CaptureKey(uint64_t hash) const;
+  void CaptureAll();  // and end the capture
+
   void MaybeResize();
   void StartResize(size_t new_size);
   Entry** LinkOf(std::string_view key, uint64_t hash);
@@ -100,6 +135,7 @@ class Table {
   std::atomic<size_t> prefetch_mask_{0};
   size_t size_ = 0;
   ptrdiff_t rehash_idx_ = -1;
+  CaptureState* capture_ = nullptr;
 };
 
 inline uint64_t ReverseBits(uint64_t v) {
@@ -113,6 +149,8 @@ template <class Fn>
 uint64_t Table::Scan(uint64_t v, Fn&& fn) const {
   if (size_ == 0) return 0;
   auto visit = [&](const Buckets& b, size_t idx) {
+    if (capture_) [[unlikely]]
+      CaptureBucket(&b == &buckets_[1], idx);
     for (Entry* e = b.slots[idx]; e; e = e->next) fn(e);
   };
   if (!rehashing()) {

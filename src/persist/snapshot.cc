@@ -1,8 +1,14 @@
 #include "persist/snapshot.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/logging.h"
@@ -15,9 +21,15 @@
 namespace basalt::persist {
 namespace {
 
-// A piece is flushed to the sink once it holds this much, so a shard's
-// serialization never buffers much more than one large value.
-constexpr size_t kPieceBytes = 256 * 1024;
+// A piece is written once it holds this much; it also bounds how long the
+// snapshot thread holds one shard's lock (a few hundred microseconds).
+constexpr size_t kPieceBytes = 64 * 1024;
+// Captured bytes that a command writes out itself rather than queue more.
+constexpr size_t kQueueFlushBytes = 256 * 1024;
+// Buckets captured per CaptureSome call between piece-size checks.
+constexpr size_t kBucketsPerStep = 64;
+
+class ShardCapture;
 
 struct State {
   std::mutex control_mu;  // running/thread transitions
@@ -31,8 +43,18 @@ struct State {
   rdb::WriteOptions wopt;
   bool checksum = true;
   SnapshotSink* sink = nullptr;
+  std::vector<std::unique_ptr<ShardCapture>> captures;
 
-  // Output, in file order.
+  // What commands captured, waiting for the snapshot thread to write it:
+  // only that thread touches the sink, so no command ever waits on the disk.
+  // One buffer for all shards, so idle shards hold no memory.
+  std::mutex queue_mu;
+  std::string queued;  // GUARDED_BY(queue_mu)
+  int queued_db = -1;  // GUARDED_BY(queue_mu): the SELECTDB in force at its end
+
+  // Output, in file order. The snapshot thread writes; a command thread
+  // writes the queue itself only when it has grown large (the snapshot thread
+  // starved of CPU) and the writer is free.
   std::mutex write_mu;
   uint64_t crc = 0;     // GUARDED_BY(write_mu)
   bool failed = false;  // GUARDED_BY(write_mu)
@@ -45,9 +67,9 @@ State& S() {
   return *s;
 }
 
+// With write_mu held.
 void Emit(std::string_view bytes) {
   State& s = S();
-  std::lock_guard lock(s.write_mu);
   if (s.failed || bytes.empty()) return;
   s.crc = Crc64(s.crc, bytes.data(), bytes.size());
   if (!s.sink->Write(bytes)) {
@@ -56,63 +78,118 @@ void Emit(std::string_view bytes) {
   }
 }
 
-// Serializes one shard as of T. Runs with the shard's lock held, by whichever
-// thread locked it first.
-void SerializeShard(int db, db::Shard& sh) {
+// With write_mu held. `spare` keeps one buffer's capacity between calls.
+void EmitQueued(std::string* spare) {
   State& s = S();
-  thread_local std::string piece;
-  std::string prefix;
-  rdb::WriteSelectDb(db, &prefix);
-  piece = prefix;
-  sh.table.ForEach([&](db::Entry* e) {
-    // Already expired at T: a loader would drop it anyway.
-    if (e->expire_ms != 0 && e->expire_ms <= s.t_ms) return;
-    if (!rdb::CanSerialize(*e)) return;
-    rdb::SerializeKeyValue(*e, s.wopt, &piece);
-    if (piece.size() >= kPieceBytes) {
-      Emit(piece);
-      piece = prefix;
-    }
-  });
-  if (piece.size() > prefix.size()) Emit(piece);
-  // Don't let one huge value pin memory in every thread that ever hit a hook.
-  if (piece.capacity() > 4 * kPieceBytes) std::string().swap(piece);
-  sh.mu.set_snapshot_pending(false);
+  spare->clear();
+  {
+    std::lock_guard lock(s.queue_mu);
+    spare->swap(s.queued);
+    s.queued_db = -1;
+  }
+  Emit(*spare);
 }
 
-void OnPendingShardLocked(db::ShardMutex* mu) {
-  State& s = S();
-  if (!s.ks) return;
-  const auto* p = reinterpret_cast<const char*>(mu);
-  for (int d = 0; d < s.ks->size(); ++d) {
-    db::Database& database = s.ks->db(d);
-    const auto* first = reinterpret_cast<const char*>(&database.shard(0).mu);
-    const auto* last = reinterpret_cast<const char*>(&database.shard(db::kShardCount - 1).mu);
-    if (p < first || p > last) continue;
-    size_t idx = static_cast<size_t>(p - first) / sizeof(db::Shard);
-    SerializeShard(d, database.shard(static_cast<unsigned>(idx)));
-    return;
+// One shard's table as of T. Take runs with the shard's lock held, on the
+// snapshot thread or on whichever command thread reached a bucket first.
+class ShardCapture final : public db::Table::Capture {
+ public:
+  ShardCapture(int db, db::Shard* shard) : db_(db), shard_(shard) {}
+  db::Shard& shard() { return *shard_; }
+
+  void Take(const db::Entry* chain) override {
+    State& s = S();
+    if (step_out_) {
+      // RDB allows SELECTDB to repeat: each piece carries its own.
+      if (step_out_->empty()) rdb::WriteSelectDb(db_, step_out_);
+      Serialize(chain, step_out_);
+      return;
+    }
+    thread_local std::string scratch;
+    scratch.clear();
+    Serialize(chain, &scratch);
+    if (scratch.empty()) return;
+    {
+      std::lock_guard lock(s.queue_mu);
+      if (s.queued_db != db_) {
+        rdb::WriteSelectDb(db_, &s.queued);
+        s.queued_db = db_;
+      }
+      s.queued += scratch;
+      if (s.queued.size() < kQueueFlushBytes) return;
+    }
+    std::unique_lock writer(s.write_mu, std::try_to_lock);
+    if (writer.owns_lock()) EmitQueued(&scratch);
   }
-  mu->set_snapshot_pending(false);  // not a keyspace shard: nothing to do
-}
+
+  // Snapshot thread, shard lock held: captures the next buckets up to about
+  // one piece. True once the whole table is captured (or a FLUSH/SWAPDB
+  // finished it); *out gets the bytes to write after unlocking.
+  bool Step(std::string* out) {
+    bool done = true;
+    db::Table& table = shard_->table;
+    if (table.capturing()) {
+      step_out_ = out;
+      do {
+        done = table.CaptureSome(kBucketsPerStep);
+      } while (!done && out->size() < kPieceBytes);
+      step_out_ = nullptr;
+    }
+    return done;
+  }
+
+ private:
+  static void Serialize(const db::Entry* chain, std::string* out) {
+    State& s = S();
+    for (const db::Entry* e = chain; e; e = e->next) {
+      // Already expired at T: a loader would drop it anyway.
+      if (e->expire_ms != 0 && e->expire_ms <= s.t_ms) continue;
+      if (!rdb::CanSerialize(*e)) continue;
+      rdb::SerializeKeyValue(*e, s.wopt, out);
+    }
+  }
+
+  int db_;
+  db::Shard* shard_;
+  std::string* step_out_ = nullptr;  // GUARDED_BY(shard_->mu): set during Step
+};
 
 void RunSnapshot() {
   State& s = S();
+  // Below the workers, so that on a shared core a command waits for a short
+  // slice of this thread at most; but not idle-class: a saturated server
+  // must still finish its snapshot.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
   int64_t start = SystemClock().MonotonicUs();
-  for (int d = 0; d < s.ks->size(); ++d) {
-    db::Database& database = s.ks->db(d);
-    for (unsigned i = 0; i < db::kShardCount; ++i) {
-      db::Shard& sh = database.shard(i);
-      if (!sh.mu.snapshot_pending()) continue;  // a command got there first
-      std::lock_guard lock(sh.mu);              // the hook serializes it
+  int64_t longest_hold_us = 0;
+  std::string out, queued;
+  for (const std::unique_ptr<ShardCapture>& cap : s.captures) {
+    bool done = false;
+    while (!done) {
+      out.clear();
+      {
+        std::lock_guard lock(cap->shard().mu);
+        int64_t held = SystemClock().MonotonicUs();
+        done = cap->Step(&out);
+        longest_hold_us = std::max(longest_hold_us, SystemClock().MonotonicUs() - held);
+      }
+      std::lock_guard writer(s.write_mu);
+      EmitQueued(&queued);
+      Emit(out);
     }
   }
-  std::string tail;
-  rdb::WriteEof(&tail);
+  s.captures.clear();  // every table is captured: no command adds to the queue now
   bool ok;
   std::string error;
   {
-    std::lock_guard lock(s.write_mu);
+    std::lock_guard writer(s.write_mu);
+    EmitQueued(&queued);
+    {
+      std::lock_guard lock(s.queue_mu);
+      std::string().swap(s.queued);
+    }
+    std::string tail;
+    rdb::WriteEof(&tail);
     uint64_t crc = s.checksum ? Crc64(s.crc, tail.data(), tail.size()) : 0;
     tail.append(reinterpret_cast<const char*>(&crc), 8);
     if (!s.failed && !s.sink->Write(tail)) {
@@ -122,8 +199,9 @@ void RunSnapshot() {
     ok = !s.failed;
     error = s.error;
   }
-  LOG_VERBOSE("Snapshot serialized in %.3f seconds",
-              static_cast<double>(SystemClock().MonotonicUs() - start) / 1e6);
+  LOG_VERBOSE("Snapshot serialized in %.3f seconds (longest shard hold %lld us)",
+              static_cast<double>(SystemClock().MonotonicUs() - start) / 1e6,
+              static_cast<long long>(longest_hold_us));
   SnapshotSink* sink = s.sink;
   sink->Done(ok, error);
   std::lock_guard lock(s.control_mu);
@@ -145,13 +223,12 @@ bool StartSnapshot(server::Server& server, SnapshotSink* sink, SnapshotOptions o
   s.running = true;
   control.unlock();
 
-  db::ShardMutex::SetHook(&OnPendingShardLocked);
   s.ks = &server.keyspace();
   s.sink = sink;
   s.wopt.compress = opt.compress;
   s.checksum = opt.checksum;
   {
-    std::lock_guard lock(s.write_mu);
+    std::lock_guard writer(s.write_mu);
     s.crc = 0;
     s.failed = false;
     s.error.clear();
@@ -183,14 +260,18 @@ bool StartSnapshot(server::Server& server, SnapshotSink* sink, SnapshotOptions o
       if (sh.table.size() == 0) continue;
       keys += sh.table.size();
       expires += sh.expires;
-      sh.mu.set_snapshot_pending(true);
+      s.captures.push_back(std::make_unique<ShardCapture>(d, &sh));
+      sh.table.StartCapture(s.captures.back().get());
     }
     if (keys == 0) continue;
     // Sizing hints for the loader, as Redis writes them per database.
     rdb::WriteSelectDb(d, &head);
     rdb::WriteResizeDb(keys, expires, &head);
   }
-  Emit(head);
+  {
+    std::lock_guard writer(s.write_mu);
+    Emit(head);
+  }
   if (opt.at_point_in_time) opt.at_point_in_time();
   s.ks->UnlockAll();
 

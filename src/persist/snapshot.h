@@ -1,14 +1,16 @@
 // Fork-less point-in-time snapshots (DESIGN.md, Persistence).
 //
 // StartSnapshot locks every shard for an instant T, writes the RDB header,
-// marks each non-empty shard "pending" and unlocks. From then on, the first
-// thread to lock a pending shard — a command, the expiry cron, or the
-// snapshot's own background thread walking the shards — serializes that
-// shard's state as of T under the lock before going on (ShardMutex's hook in
-// db/database.h). So no write is ever seen by the snapshot, no copy of the
-// data is made, and no command waits longer than one shard's serialization.
+// starts a capture on each non-empty shard's table and unlocks. From then on
+// the first thread to reach a bucket of a captured table — a command's
+// lookup or write, the expiry cron, eviction, or the snapshot's own thread
+// walking the tables a few hundred microseconds per lock — serializes that
+// bucket's entries as of T before going on (db/table.h). So no write is ever
+// seen by the snapshot, no copy of the data is made, and a command pays only
+// for the buckets of the keys it touches. Only the snapshot thread writes to
+// the sink; pieces that commands fill wait in a queue for it.
 //
-// Since RDB allows SELECTDB to repeat, shards are emitted in whatever order
+// Since RDB allows SELECTDB to repeat, pieces are emitted in whatever order
 // they get serialized, each piece prefixed by its SELECTDB; the sink receives
 // one valid RDB image: header, pieces, EOF, CRC64.
 //

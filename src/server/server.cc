@@ -277,9 +277,6 @@ void Worker::Cron() {
     for (int d = 0; d < ks.size(); ++d) {
       db::Database& database = ks.db(d);
       db::Shard& sh = database.shard(shard);
-      // A shard a snapshot has yet to serialize is left to the snapshot's
-      // thread: locking it here would serialize it on this event loop.
-      if (sh.mu.snapshot_pending()) continue;
       // A shard held for long (a busy script) is skipped: the loop must stay
       // free to answer -BUSY and SCRIPT KILL.
       std::unique_lock lock(sh.mu, std::try_to_lock);

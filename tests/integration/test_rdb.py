@@ -276,7 +276,10 @@ def test_corrupt_files_refused(basalt_factory, tmp_path):
 def test_bgsave_is_point_in_time(basalt_factory, tmp_path):
     """Writers increment k0..kN-1 in order, round after round: in any state of
     the database the counters are non-increasing along the chain and differ
-    by at most one. A snapshot taken mid-flight must be such a state."""
+    by at most one. Another writer walks i = 0, 1, ...: DEL old:i, then SET
+    new:i, so the old keys missing and the new keys present are prefixes of
+    equal length (or one less new). A snapshot taken mid-flight must be such
+    a state."""
     a = start_in(basalt_factory, tmp_path)
     r = a.client()
     chains, length = 4, 200
@@ -287,6 +290,9 @@ def test_bgsave_is_point_in_time(basalt_factory, tmp_path):
     p.set("filler", "x" * 1000)
     for i in range(20000):
         p.set(f"pad:{i}", i)
+    churn = 30000
+    for i in range(churn):
+        p.set(f"old:{i}", i)
     p.execute()
     stop = threading.Event()
     errors = []
@@ -300,7 +306,19 @@ def test_bgsave_is_point_in_time(basalt_factory, tmp_path):
         except Exception as e:  # noqa: BLE001
             errors.append(e)
 
+    def churner():
+        w = a.client()
+        try:
+            for i in range(churn):
+                if stop.is_set():
+                    break
+                w.delete(f"old:{i}")
+                w.set(f"new:{i}", i)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
     threads = [threading.Thread(target=writer, args=(c,)) for c in range(chains)]
+    threads.append(threading.Thread(target=churner))
     for t in threads:
         t.start()
     time.sleep(0.3)
@@ -328,7 +346,14 @@ def test_bgsave_is_point_in_time(basalt_factory, tmp_path):
             vals = [int(v) for v in rb.mget([f"c{c}:k{i}" for i in range(length)])]
             assert all(x >= y for x, y in zip(vals, vals[1:])), vals
             assert vals[0] - vals[-1] <= 1, vals
-        assert rb.dbsize() == chains * length + 1 + 20000
+        old = rb.mget([f"old:{i}" for i in range(churn)])
+        new = rb.mget([f"new:{i}" for i in range(churn)])
+        deleted = sum(v is None for v in old)
+        created = sum(v is not None for v in new)
+        assert all(v is None for v in old[:deleted]), "old keys deleted out of order"
+        assert all(v is not None for v in new[:created]), "new keys created out of order"
+        assert created in (deleted, deleted - 1), (deleted, created)
+        assert rb.dbsize() == chains * length + 1 + 20000 + churn - deleted + created
         b.stop()
 
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <set>
 #include <string>
@@ -402,6 +403,93 @@ TEST(TableTest, RandomEntryIsRoughlyFair) {
   for (int i = 0; i < kN; ++i) {
     EXPECT_GT(hits[i], kDraws / kN / 10) << Key(i);
   }
+}
+
+// What a snapshot sees: each chain's entries as "key=value", with duplicates kept.
+class RecordingCapture : public Table::Capture {
+ public:
+  void Take(const Entry* chain) override {
+    for (const Entry* e = chain; e; e = e->next) {
+      char buf[kMaxInt64Chars];
+      seen.push_back(std::string(e->key()) + "=" + std::string(e->StringValue(buf)));
+    }
+  }
+  std::vector<std::string> seen;
+};
+
+std::vector<std::string> Sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// Capture interleaved with every kind of change, with and without a resize in
+// progress at the start: the capture holds exactly the entries of the start,
+// each once, with their values of the start.
+TEST(TableTest, CaptureIsPointInTime) {
+  for (int start_size : {1000, 1030, 4096, 5000}) {
+    Table t;
+    InsertRange(t, 0, start_size);
+    std::vector<std::string> expected;
+    for (int i = 0; i < start_size; ++i) expected.push_back(Key(i) + "=v");
+    RecordingCapture cap;
+    t.StartCapture(&cap);
+    std::mt19937 rng(start_size);
+    int next_new = 1000000;
+    while (!t.CaptureSome(7)) {
+      for (int op = 0; op < 20; ++op) {
+        int k = static_cast<int>(rng() % (start_size + 200));
+        switch (rng() % 5) {
+          case 0:
+            if (!t.Find(Key(k))) t.Insert(NewEntry(Key(k)));
+            break;
+          case 1:
+            if (Entry* e = t.Unlink(Key(k))) Entry::Free(e);
+            break;
+          case 2:
+            if (Entry* e = t.Find(Key(k))) {
+              Entry* fresh = Entry::NewString(Key(k), "changed", Encoding::kEmbStr);
+              t.Replace(e, fresh);
+              Entry::Free(e);
+            }
+            break;
+          case 3:
+            t.Insert(NewEntry(Key(next_new++)));
+            break;
+          case 4:
+            t.RandomEntry(rng());
+            t.RehashStep(5);
+            break;
+        }
+      }
+    }
+    EXPECT_FALSE(t.capturing());
+    EXPECT_EQ(Sorted(cap.seen), Sorted(expected)) << start_size;
+    // Growth resumes once the capture has ended.
+    InsertRange(t, 2000000, 2000000 + 3 * start_size);
+    while (t.rehashing()) t.RehashStep(100);
+    EXPECT_GE(t.bucket_count(), t.size() / 2);
+  }
+}
+
+// FLUSH and SWAPDB during a capture finish it first.
+TEST(TableTest, ClearAndSwapFinishCapture) {
+  Table a, b;
+  InsertRange(a, 0, 300);
+  InsertRange(b, 300, 350);
+  RecordingCapture ca, cb;
+  a.StartCapture(&ca);
+  b.StartCapture(&cb);
+  a.CaptureSome(3);
+  a.Swap(b);
+  EXPECT_FALSE(a.capturing());
+  EXPECT_FALSE(b.capturing());
+  EXPECT_EQ(ca.seen.size(), 300u);
+  EXPECT_EQ(cb.seen.size(), 50u);
+  RecordingCapture cc;
+  a.StartCapture(&cc);
+  a.Clear();
+  EXPECT_FALSE(a.capturing());
+  EXPECT_EQ(cc.seen.size(), 50u);
 }
 
 }  // namespace
