@@ -54,8 +54,9 @@ class StrSet {
   // the whole scan is visited at least once, across resizes between calls.
   template <class Fn>
   uint64_t Scan(uint64_t cursor, Fn&& fn) const;
-  // A member chosen as Redis's dictGetFairRandomKey approximates: a random
-  // non-empty bucket, then a random member of its chain. Requires size() > 0.
+  // A member chosen as Redis's dictGetFairRandomKey does: one of up to 15
+  // members gathered from consecutive buckets after a random one. Requires
+  // size() > 0.
   std::string_view Random(uint64_t (*rng)()) const;
   size_t MemoryUsage() const;
   StrSet* Clone() const;
