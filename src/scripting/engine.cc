@@ -24,8 +24,8 @@ int luaopen_bit(lua_State* L);
 #include "common/logging.h"
 #include "common/strutil.h"
 #include "db/keyspace.h"
-#include "scripting/lua_libs.h"
 #include "persist/crc64.h"
+#include "scripting/lua_libs.h"
 #include "scripting/sha1.h"
 #include "server/client.h"
 #include "server/effects.h"
@@ -1141,7 +1141,33 @@ struct LocalScript {
   uint32_t flags;
 };
 
+// Bytes a worker's Lua VMs hold, published after each run for INFO.
+struct VmMemory {
+  std::atomic<uint64_t> eval{0};
+  std::atomic<uint64_t> funcs{0};
+};
+std::mutex g_vm_mu;
+std::vector<std::shared_ptr<VmMemory>>& VmMemories() {
+  static auto* v = new std::vector<std::shared_ptr<VmMemory>>;
+  return *v;
+}
+
+uint64_t LuaBytes(lua_State* L) {
+  if (!L) return 0;
+  return static_cast<uint64_t>(lua_gc(L, LUA_GCCOUNT, 0)) * 1024 +
+         static_cast<uint64_t>(lua_gc(L, LUA_GCCOUNTB, 0));
+}
+
 struct ThreadEngine {
+  ThreadEngine() : mem(std::make_shared<VmMemory>()) {
+    std::lock_guard<std::mutex> g(g_vm_mu);
+    VmMemories().push_back(mem);
+  }
+  void PublishMemory() {
+    mem->eval.store(LuaBytes(eval), std::memory_order_relaxed);
+    mem->funcs.store(LuaBytes(funcs), std::memory_order_relaxed);
+  }
+  std::shared_ptr<VmMemory> mem;
   lua_State* eval = nullptr;
   uint64_t eval_gen = 0;
   std::unordered_map<std::string, LocalScript> scripts;
@@ -1151,6 +1177,9 @@ struct ThreadEngine {
   ~ThreadEngine() {
     if (eval) lua_close(eval);
     if (funcs) lua_close(funcs);
+    std::lock_guard<std::mutex> g(g_vm_mu);
+    auto& all = VmMemories();
+    all.erase(std::find(all.begin(), all.end(), mem));
   }
 };
 thread_local ThreadEngine t_engine;
@@ -1415,6 +1444,7 @@ lua_State* FunctionsState() {
                   err.c_str());
     }
   }
+  e.PublishMemory();
   return e.funcs;
 }
 
@@ -1426,6 +1456,7 @@ lua_State* EvalState() {
   e.scripts.clear();
   e.eval = NewState(false, nullptr);
   e.eval_gen = gen;
+  e.PublishMemory();
   return e.eval;
 }
 
@@ -1639,6 +1670,7 @@ void Run(CommandContext& ctx, lua_State* L, int nargs, const ArgList& args, int6
     t_engine.gc_counter = 0;
     lua_gc(L, LUA_GCSTEP, 10);
   }
+  t_engine.PublishMemory();
 }
 
 // Redis's scriptPrepareForRun checks for scripts declaring their flags.
@@ -2164,6 +2196,37 @@ void Kill(CommandContext& ctx, bool is_eval) {
   }
   target->kill.store(true);
   ctx.rb->Ok();
+}
+
+MemoryInfo GetMemoryInfo() {
+  MemoryInfo m;
+  {
+    std::lock_guard<std::mutex> g(g_vm_mu);
+    for (const auto& vm : VmMemories()) {
+      m.vm_eval += vm->eval.load(std::memory_order_relaxed);
+      m.vm_functions += vm->funcs.load(std::memory_order_relaxed);
+    }
+  }
+  {
+    // Per script: its body, its SHA1 key and the cache entry around them.
+    constexpr uint64_t kEntryOverhead = 40 + sizeof(CachedScript) + 64;
+    ScriptCache& c = Cache();
+    std::lock_guard<std::mutex> g(c.mu);
+    m.cached_scripts = c.scripts.size();
+    for (const auto& [sha, script] : c.scripts)
+      m.scripts_eval += script->body.size() + kEntryOverhead;
+  }
+  std::shared_ptr<const Libraries> libs = CurrentLibraries();
+  m.library_count = libs->libs.size();
+  m.function_count = libs->functions.size();
+  m.functions = sizeof(Libraries);
+  for (const auto& [name, lib] : libs->libs) {
+    m.functions += sizeof(Library) + name.size() + lib->code.size();
+    for (const FunctionInfo& f : lib->functions) {
+      m.functions += sizeof(FunctionInfo) + f.name.size() + f.description.size();
+    }
+  }
+  return m;
 }
 
 std::string_view BusyError(uint64_t client_id, uint32_t command_flags) {

@@ -47,6 +47,19 @@ void FunctionRestore(CommandContext& ctx, std::string_view payload, RestorePolic
 // SCRIPT KILL (is_eval) / FUNCTION KILL.
 void Kill(CommandContext& ctx, bool is_eval);
 
+// INFO memory's scripting figures. Each worker has its own Lua VMs: the VM
+// figures are their sums, as of each worker's last script.
+struct MemoryInfo {
+  uint64_t vm_eval = 0;       // used_memory_vm_eval (and used_memory_lua)
+  uint64_t vm_functions = 0;  // used_memory_vm_functions
+  uint64_t scripts_eval = 0;  // used_memory_scripts_eval: the EVAL script cache
+  uint64_t functions = 0;     // used_memory_functions: the function libraries
+  uint64_t cached_scripts = 0;
+  uint64_t function_count = 0;
+  uint64_t library_count = 0;
+};
+MemoryInfo GetMemoryInfo();
+
 // The dispatcher's check before a command takes its locks: while a script
 // has run past busy-reply-threshold, other clients get -BUSY except for
 // allow-busy commands. Returns the error text, or an empty view.

@@ -18,6 +18,7 @@
 #include "db/keyspace.h"
 #include "persist/aof.h"
 #include "persist/status.h"
+#include "scripting/engine.h"
 #include "server/client.h"
 #include "server/db_access.h"
 #include "server/server.h"
@@ -220,6 +221,20 @@ void AppendMemory(InfoContext& x, std::string* out) {
   Field(out, "allocator_resident", m.resident);
   Field(out, "total_system_memory", system);
   Field(out, "total_system_memory_human", BytesToHuman(system));
+  scripting::MemoryInfo lua = scripting::GetMemoryInfo();
+  Field(out, "used_memory_lua", lua.vm_eval);
+  Field(out, "used_memory_vm_eval", lua.vm_eval);
+  Field(out, "used_memory_lua_human", BytesToHuman(lua.vm_eval));
+  Field(out, "used_memory_scripts_eval", lua.scripts_eval);
+  Field(out, "number_of_cached_scripts", lua.cached_scripts);
+  Field(out, "number_of_functions", lua.function_count);
+  Field(out, "number_of_libraries", lua.library_count);
+  Field(out, "used_memory_vm_functions", lua.vm_functions);
+  Field(out, "used_memory_vm_total", lua.vm_eval + lua.vm_functions);
+  Field(out, "used_memory_vm_total_human", BytesToHuman(lua.vm_eval + lua.vm_functions));
+  Field(out, "used_memory_functions", lua.functions);
+  Field(out, "used_memory_scripts", lua.scripts_eval + lua.functions);
+  Field(out, "used_memory_scripts_human", BytesToHuman(lua.scripts_eval + lua.functions));
   SignedField(out, "maxmemory", maxmemory);
   Field(out, "maxmemory_human", BytesToHuman(static_cast<size_t>(std::max<int64_t>(maxmemory, 0))));
   Field(out, "maxmemory_policy", s.config().maxmemory_policy());

@@ -185,3 +185,32 @@ def test_lua_compare_and_set_is_atomic_under_load(basalt_factory):
     a, b = int(r.get("{t}a")), int(r.get("{t}b"))
     assert a == b and a >= threads * ops
     assert int(r.get("excl")) == a
+
+
+def test_info_memory_scripting_fields(basalt):
+    r = basalt.client()
+    r.script_flush()
+    r.function_flush()
+    info = r.info("memory")
+    assert info["number_of_cached_scripts"] == 0
+    assert info["number_of_functions"] == 0 and info["number_of_libraries"] == 0
+    r.script_load("return 1")
+    r.eval("return 2", 0)
+    r.function_load("#!lua name=infolib\n"
+                    "redis.register_function('f1', function() return 1 end)\n"
+                    "redis.register_function('f2', function() return 2 end)")
+    assert r.fcall("f1", 0) == 1
+    info = r.info("memory")
+    assert info["number_of_cached_scripts"] == 2
+    assert info["number_of_functions"] == 2 and info["number_of_libraries"] == 1
+    # Both VMs have run code on this worker: they hold memory.
+    assert info["used_memory_lua"] == info["used_memory_vm_eval"] > 0
+    assert info["used_memory_vm_functions"] > 0
+    assert info["used_memory_vm_total"] == info["used_memory_vm_eval"] + info["used_memory_vm_functions"]
+    assert info["used_memory_scripts"] == info["used_memory_scripts_eval"] + info["used_memory_functions"]
+    assert info["used_memory_scripts_eval"] > len("return 1") + len("return 2")
+    r.script_flush()
+    r.function_flush()
+    info = r.info("memory")
+    assert info["number_of_cached_scripts"] == 0 and info["number_of_functions"] == 0
+    assert info["used_memory_scripts_eval"] == 0
