@@ -105,16 +105,32 @@ void LeaveQueues(Server* server, BlockedState& st) {
   LeaveQueuesLocked(server, st, SystemClock().NowMs());
 }
 
-// Ends c's block without serving it: the timeout reply or an error.
+// Ends c's block without serving it: the timeout reply or an error. The
+// command counts as one call then, as in Redis's updateStatsOnUnblock.
 void EndBlock(Client& c, std::string_view error) {
-  LeaveQueues(c.worker()->server(), *c.block);
+  BlockedState& st = *c.block;
+  LeaveQueues(c.worker()->server(), st);
+  if (st.mute) c.MuteReplies();
+  protocol::ReplyBuilder& rb = c.rb();
+  rb.ResetErrorState();
   if (!error.empty()) {
-    c.rb().Error(error);
-  } else if (c.block->on_timeout == TimeoutReply::kNull) {
-    c.rb().Null();
+    rb.Error(error);
+  } else if (st.on_timeout == TimeoutReply::kNull) {
+    rb.Null();
   } else {
-    c.rb().NullArray();
+    rb.NullArray();
   }
+  if (st.spec) {
+    WorkerStats& stats = c.worker()->stats();
+    CommandStats& cs = stats.per_command[st.spec->id];
+    Bump(cs.calls);
+    Bump(stats.commands);
+    if (rb.had_error()) {
+      Bump(cs.failed_calls);
+      stats.CountError(rb.last_error_code());
+    }
+  }
+  if (st.mute) c.UnmuteReplies();
   c.block.reset();
   c.ResumeAfterUnblock();
 }
@@ -133,7 +149,9 @@ void Wake(Worker* w, uint64_t client_id) {
   ArgList argv;
   argv.reserve(st->args.size());
   for (const std::string& a : st->args) argv.emplace_back(a);
+  if (st->mute) c->MuteReplies();
   w->server()->Execute(*c, argv);
+  if (st->mute) c->UnmuteReplies();
   if (!st->done && !st->stayed) LeaveQueues(w->server(), *st);
   if (!st->done) return;
   c->block.reset();
@@ -201,6 +219,8 @@ void BlockClient(CommandContext& ctx, const ArgList& args,
   st->args.assign(args.begin(), args.end());
   st->keys.assign(keys.begin(), keys.end());
   st->on_timeout = on_timeout;
+  st->spec = ctx.spec;
+  st->mute = c.replies_muted();
   if (timeout_ms > 0) {
     st->deadline_ms = timeout_ms > INT64_MAX - ctx.now_ms ? INT64_MAX : ctx.now_ms + timeout_ms;
   }

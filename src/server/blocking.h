@@ -137,10 +137,12 @@ struct BlockedState final : db::KeyWaiter {
   std::vector<std::string> keys;
   int64_t deadline_ms = 0;  // 0: forever
   TimeoutReply on_timeout = TimeoutReply::kNullArray;
-  std::atomic<bool> pending{false};  // a wake-up is posted and not yet run
-  std::atomic<int> ready_index{-1};  // keys[i] that posted the wake-up
-  bool stayed = false;               // the re-run blocked again
-  bool done = false;                 // unblocked; freed once the re-run returns
+  std::atomic<bool> pending{false};   // a wake-up is posted and not yet run
+  std::atomic<int> ready_index{-1};   // keys[i] that posted the wake-up
+  const CommandSpec* spec = nullptr;  // for commandstats when it times out
+  bool mute = false;                  // sent under CLIENT REPLY OFF/SKIP
+  bool stayed = false;                // the re-run blocked again
+  bool done = false;                  // unblocked; freed once the re-run returns
 };
 
 }  // namespace basalt::server

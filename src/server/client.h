@@ -105,6 +105,15 @@ class Client : public net::Connection {
   bool blocked() const;
   // After a blocked command replied: runs the buffered input and flushes.
   void ResumeAfterUnblock();
+  // Whether the command being run has its replies dropped (CLIENT REPLY
+  // OFF/SKIP). A blocked command keeps the setting it was sent under.
+  bool replies_muted() const { return reply_mode != ReplyMode::kOn || skip_next_reply; }
+  // rb() writes nowhere until UnmuteReplies.
+  void MuteReplies() {
+    discard_.clear();
+    rb_.set_buffer(&discard_);
+  }
+  void UnmuteReplies() { rb_.set_buffer(&out()); }
   // The AOF fsync the held output waited for completed (appendfsync always).
   void ReleaseHeldOutput();
 

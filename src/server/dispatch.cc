@@ -9,6 +9,7 @@
 #include "db/keyspace.h"
 #include "persist/status.h"
 #include "scripting/engine.h"
+#include "server/blocking.h"
 #include "server/client.h"
 #include "server/effects.h"
 #include "server/eviction.h"
@@ -194,6 +195,8 @@ void Server::Call(CommandContext& ctx, const ArgList& args, int64_t start_us) {
   PropagateAsSent(ctx, args);
   // Replaying a file (ExecuteForLoader): no statistics, as Redis's fake client.
   if (!ctx.client) return;
+  // A command that blocked counts once: when it is served or ends unserved.
+  if (ctx.client->blocked() && !ctx.client->block->done) return;
 
   WorkerStats& st = ctx.client->worker()->stats();
   int64_t end_us = SystemClock().NowUs();

@@ -5,6 +5,7 @@ argument errors, timeouts); tests/integration/test_blocking.py covers waiting.
 """
 
 import random
+import time
 
 import pytest
 
@@ -309,3 +310,44 @@ def test_large_values_and_chunk_sizes(compat):
                           ("LRANGE", "k", "0", "-1"), ("LLEN", "k"),
                           ("OBJECT", "ENCODING", "k")])
     compat.check("CONFIG", "SET", "list-max-listpack-size", "-2")
+
+
+def _blpop_calls(raw):
+    info = raw.call("INFO", "commandstats")[1].decode()
+    for line in info.splitlines():
+        if line.startswith("cmdstat_blpop:"):
+            return int(line.split("calls=")[1].split(",")[0])
+    return 0
+
+
+def test_blocked_command_counts_once_in_commandstats(compat):
+    other = compat.connect()
+    compat.check("DEL", "bq")
+    compat.check("CONFIG", "RESETSTAT")
+    # Served after blocking, timed out, and served at once: one call each.
+    for raw in (compat.redis, compat.basalt):
+        raw.send("BLPOP", "bq", "0")
+    time.sleep(0.1)
+    other.check("RPUSH", "bq", "v")
+    assert compat.redis.read_reply() == compat.basalt.read_reply()
+    compat.check("BLPOP", "bq", "0.05")
+    other.check("RPUSH", "bq", "w")
+    compat.check("BLPOP", "bq", "0")
+    assert _blpop_calls(compat.redis) == _blpop_calls(compat.basalt) == 3
+
+
+def test_blocked_command_under_client_reply_off(compat):
+    other = compat.connect()
+    compat.check("DEL", "bq")
+    for raw in (compat.redis, compat.basalt):
+        raw.send("CLIENT", "REPLY", "OFF")
+        raw.send("BLPOP", "bq", "0")
+    time.sleep(0.1)
+    other.check("RPUSH", "bq", "v", "w")
+    time.sleep(0.1)
+    for raw in (compat.redis, compat.basalt):
+        raw.send("BLPOP", "nokey", "0.01")  # a timeout under REPLY OFF: no reply either
+        raw.send("CLIENT", "REPLY", "ON")
+    # The first reply either server sends is CLIENT REPLY ON's.
+    compat.check_raw(b"", replies=1)
+    compat.check("LRANGE", "bq", "0", "-1")
