@@ -53,6 +53,15 @@ Candidate Sample(db::Keyspace& ks, Policy policy, bool volatile_only, int sample
                  std::mt19937_64& rng) {
   Candidate best;
   int found = 0;
+  auto consider = [&](int d, const db::Entry* e, uint64_t r) {
+    ++found;
+    uint64_t score = Score(policy, e, now_ms, r);
+    if (best.db < 0 || score > best.score) {
+      best.db = d;
+      best.key.assign(e->key());
+      best.score = score;
+    }
+  };
   // Bounded: a keyspace with few volatile keys must not spin here.
   for (int attempt = 0; attempt < samples * 16 && found < samples; ++attempt) {
     int d = static_cast<int>(rng() % ks.size());
@@ -63,13 +72,25 @@ Candidate Sample(db::Keyspace& ks, Policy policy, bool volatile_only, int sample
     uint64_t r = rng();
     db::Entry* e = sh.table.RandomEntry(r);
     if (!e || (volatile_only && !e->has_expire())) continue;
-    ++found;
-    uint64_t score = Score(policy, e, now_ms, r);
-    if (best.db < 0 || score > best.score) {
-      best.db = d;
-      best.key.assign(e->key());
-      best.score = score;
-    }
+    consider(d, e, r);
+  }
+  if (found > 0) return best;
+  // Few keys (or few with a TTL) over thousands of shards: random probes
+  // miss them, yet Redis would find one. Sweep every shard from a random start.
+  size_t total = static_cast<size_t>(ks.size()) * db::kShardCount;
+  size_t start = rng() % total;
+  for (size_t k = 0; k < total && found < samples; ++k) {
+    size_t idx = (start + k) % total;
+    int d = static_cast<int>(idx / db::kShardCount);
+    db::Shard& sh = ks.db(d).shard(static_cast<unsigned>(idx % db::kShardCount));
+    std::lock_guard lock(sh.mu);
+    if (sh.table.size() == 0 || (volatile_only && sh.expires == 0)) continue;
+    uint64_t cursor = 0;
+    do {
+      cursor = sh.table.Scan(cursor, [&](db::Entry* e) {
+        if (found < samples && (!volatile_only || e->has_expire())) consider(d, e, rng());
+      });
+    } while (cursor != 0 && found < samples);
   }
   return best;
 }

@@ -61,3 +61,21 @@ def test_volatile_ttl_evicts_only_keys_with_a_ttl(basalt):
         assert evicted(c) > 0
         for i in range(200):
             assert c.call("EXISTS", f"persistent:{i}") == (":", 1)
+
+
+@pytest.mark.parametrize("policy", ["allkeys-random", "volatile-lru"])
+def test_a_few_keys_are_still_found_to_evict(basalt, policy):
+    """A handful of large keys over thousands of shards: eviction must find
+    them (random probes alone mostly hit empty shards)."""
+    with RawClient(basalt.host, basalt.port, timeout=30) as c:
+        c.call("FLUSHALL")
+        base = used_memory(c)
+        c.call("CONFIG", "SET", "maxmemory-policy", policy)
+        c.call("CONFIG", "SET", "maxmemory", str(base + 3 * 1024 * 1024))
+        big = b"x" * (1024 * 1024)
+        for i in range(6):
+            reply = c.call("SET", f"big:{i}", big, "EX", 1000)
+            assert reply == ("+", b"OK"), (i, reply)
+        assert evicted(c) > 0
+        assert 0 < c.call("DBSIZE")[1] < 6
+        c.call("CONFIG", "SET", "maxmemory", "0")
