@@ -6,6 +6,25 @@ Three sections, each run against both servers in the same invocation:
               -c 50 -r 100000, every test at pipeline 1 and 16; the servers are
               interleaved and each cell is the median of --repeats runs.
               Also server CPU seconds per million requests (/proc/PID/stat).
+              Before every run (untimed) the test's key is rebuilt, the same
+              on both servers, so no test depends on what ran before it:
+                GET         100,000 keys key:000000000000.. with 3-byte values
+                            (every GET hits)
+                LPUSH       mylist deleted (starts empty)
+                LPOP        mylist = requests + 10,000 3-byte elements: every
+                            LPOP pops one, the list never runs empty
+                LRANGE_100  mylist = 10,000 3-byte elements; LRANGE mylist 0 99
+                            (redis-benchmark's own -t lrange_100 runs an LPUSH
+                            pass first and reports it as an extra result)
+                SADD        myset deleted (starts empty)
+                SPOP        myset = requests + 10,000 members element:%012d:
+                            every SPOP removes one, the set never runs empty
+                HSET        myhash deleted; ZADD: myzset deleted
+                ZRANGE_100  myzset = 10,000 members (scores 0..9999);
+                            ZRANGE myzset 0 99
+              The 10,000 spare covers what redis-benchmark sends past -n (at
+              most clients x pipeline = 800). After LPOP and SPOP runs the key
+              is checked to be non-empty; a run that emptied it is an error.
   memory      fresh servers per dataset: 1M string keys "key:%012d" with 16-byte
               values, 1M hashes of 5 fields, 100k sorted sets of 10 members,
               loaded via redis-cli --pipe; bytes/key from INFO used_memory and RSS.
@@ -61,7 +80,8 @@ TESTS = {
     "MSET": ["-t", "mset"],
     "LPUSH": ["-t", "lpush"],
     "LPOP": ["-t", "lpop"],
-    "LRANGE_100": ["-t", "lrange_100"],
+    # Not "-t lrange_100": redis-benchmark runs an LPUSH pass before it (first CSV row).
+    "LRANGE_100": ["LRANGE", "mylist", "0", "99"],
     "SADD": ["-t", "sadd"],
     "SPOP": ["-t", "spop"],
     "HSET": ["-t", "hset"],
@@ -73,10 +93,42 @@ TESTS = {
 SCRIPT = ("redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], 1000) "
           "return redis.call('GET', KEYS[1])")
 TESTS["EVALSHA"] = ["EVALSHA", hashlib.sha1(SCRIPT.encode()).hexdigest(), "1", "counter:__rand_int__"]
-# Commands run once before a test's first run, so custom tests read real data.
+SPARE = 10_000  # elements beyond -n for popping tests; redis-benchmark overshoots by <= c x P
+
+
+def _chunked(cmd, key, items, per=1000):
+    """[cmd, key, item...] commands of at most `per` items each."""
+    items = list(items)
+    return [[cmd, key, *items[i:i + per]] for i in range(0, len(items), per)]
+
+
+def _pairs(start, stop, gen):
+    return (x for i in range(start, stop) for x in gen(i))
+
+
+# Commands run before every run of a test (requests -> command list), untimed,
+# identical for both servers: each test starts from the dataset the
+# docstring describes, whatever ran before it.
 SETUP = {
-    "EVALSHA": [["SCRIPT", "LOAD", SCRIPT]],
-    "ZRANGE_100": [["ZADD", "myzset", *(x for i in range(100) for x in (i, f"member:{i}"))]],
+    "EVALSHA": lambda n: [["SCRIPT", "LOAD", SCRIPT]],
+    "GET": lambda n: [["MSET", *_pairs(i, min(i + 1000, 100_000), lambda k: (b"key:%012d" % k, b"xxx"))]
+                      for i in range(0, 100_000, 1000)],
+    "LPUSH": lambda n: [["DEL", "mylist"]],
+    "LPOP": lambda n: [["DEL", "mylist"], *_chunked("RPUSH", "mylist", [b"xxx"] * (n + SPARE))],
+    "LRANGE_100": lambda n: [["DEL", "mylist"], *_chunked("RPUSH", "mylist", [b"xxx"] * 10_000)],
+    "SADD": lambda n: [["DEL", "myset"]],
+    "SPOP": lambda n: [["DEL", "myset"],
+                       *_chunked("SADD", "myset", (b"element:%012d" % i for i in range(n + SPARE)))],
+    "HSET": lambda n: [["DEL", "myhash"]],
+    "ZADD": lambda n: [["DEL", "myzset"]],
+    "ZRANGE_100": lambda n: [["DEL", "myzset"],
+                             *_chunked("ZADD", "myzset", _pairs(0, 10_000, lambda i: (i, b"member:%05d" % i)),
+                                       per=2000)],
+}
+# After a run: (command, minimum reply) that shows the run never found its key empty.
+CHECK_AFTER = {
+    "LPOP": (["LLEN", "mylist"], 1),
+    "SPOP": (["SCARD", "myset"], 1),
 }
 PIPELINES = [1, 16]
 IO_THREAD_TESTS = ["SET", "GET"]
@@ -152,11 +204,13 @@ def run_benchmark(srv, test, pipeline, requests, pin, threads=None):
     cmd += TESTS[test]
     if not srv.alive:
         return {"error": f"{srv.name} is not running"}
-    with RawClient(srv.host, srv.port) as c:
-        for setup in SETUP.get(test, ()):
-            reply = c.call(*setup)
-            if reply[0] == "-":
-                return {"error": f"setup {setup[0]}: {reply[1].decode(errors='replace')}"}
+    if test in SETUP:
+        commands = SETUP[test](requests)
+        with RawClient(srv.host, srv.port, timeout=120) as c:
+            for i in range(0, len(commands), 100):  # pipelined, 100 commands at a time
+                for setup, reply in zip(commands[i:i + 100], c.call_many(commands[i:i + 100])):
+                    if reply[0] == "-":
+                        return {"error": f"setup {setup[0]}: {reply[1].decode(errors='replace')}"}
     cpu_before, t0 = srv.cpu_seconds(), time.monotonic()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -168,6 +222,14 @@ def run_benchmark(srv, test, pipeline, requests, pin, threads=None):
     cpu = srv.cpu_seconds() - cpu_before
     rows = [r for r in csv.reader(proc.stdout.splitlines()) if r and r[0] != "test"]
     errors = [line for line in proc.stderr.splitlines() if "rror" in line]
+    if test in CHECK_AFTER:
+        check, least = CHECK_AFTER[test]
+        with RawClient(srv.host, srv.port) as c:
+            left = c.call(*check)
+        if left[0] != ":" or left[1] < least:
+            errors.append(f"{' '.join(check)} after the run: {left[1]!r} (the dataset ran out)")
+    if len(rows) > 1:  # e.g. a built-in test that runs a filling pass first
+        errors.append(f"expected one result, got {[r[0] for r in rows]}")
     if proc.returncode != 0 or not rows or errors:
         why = (errors or proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
         return {"error": why}

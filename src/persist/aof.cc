@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -367,8 +368,13 @@ bool Aof::Open(std::string* error) {
 // ------------------------------------------------------------------ appending
 
 uint64_t Aof::Append(const server::EffectBatch& batch) {
+  if (batch.records.empty()) return 0;
+  // Read before taking the lock: the worker holds mu_ (which the writer
+  // needs for its swap) as briefly as possible.
+  const bool always = server_->config().appendfsync.load(std::memory_order_relaxed) ==
+                      static_cast<int64_t>(server::AppendFsync::kAlways);
   std::lock_guard lock(mu_);
-  if (!accepting_ || batch.records.empty()) return 0;
+  if (!accepting_) return 0;
   bool was_empty = buf_.empty();
   size_t before = buf_.size();
   if (server_->config().aof_timestamp_enabled.load(std::memory_order_relaxed)) {
@@ -394,10 +400,11 @@ uint64_t Aof::Append(const server::EffectBatch& batch) {
     buf_.append(r.resp);
   }
   if (multi) AppendSimpleCmd(&buf_, "EXEC");
-  buffered_.fetch_add(static_cast<int64_t>(buf_.size() - before), std::memory_order_relaxed);
+  // Only written under mu_ (here and at the writer's swap): a plain store,
+  // no locked read-modify-write per command.
+  buffered_.store(static_cast<int64_t>(buf_.size()), std::memory_order_relaxed);
   uint64_t ticket = ++issued_;
-  if (server_->config().appendfsync.load(std::memory_order_relaxed) ==
-      static_cast<int64_t>(server::AppendFsync::kAlways)) {
+  if (always) {
     // Replies wait for this: the writer starts the next group commit now.
     if (was_empty) cv_.notify_one();
     t_last_ticket = ticket;
@@ -506,6 +513,7 @@ void Aof::WriterMain() {
     bool stopping = stop_;
     data.clear();
     data.swap(buf_);
+    buffered_.store(0, std::memory_order_relaxed);
     uint64_t ticket = issued_;
     if (switch_pending_) {
       targets.back().out += switch_tail_;
@@ -518,11 +526,18 @@ void Aof::WriterMain() {
       switch_pending_ = false;
     }
     lk.unlock();
-    buffered_.store(0, std::memory_order_relaxed);
+    size_t batch_bytes = data.size();
     if (targets.back().out.empty()) {
       targets.back().out.swap(data);
     } else {
       targets.back().out += data;
+    }
+    // `data` becomes buf_ at the next swap: give it room for a batch like
+    // this one now, off the lock, so Append never reallocates (and copies)
+    // buf_ while a worker holds mu_ with its shard locks.
+    data.clear();
+    if (data.capacity() < batch_bytes + batch_bytes / 2) {
+      data.reserve(std::min(batch_bytes + batch_bytes / 2, kWakeBytes * 2));
     }
 
     int64_t policy = server_->config().appendfsync.load(std::memory_order_relaxed);

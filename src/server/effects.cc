@@ -1,5 +1,7 @@
 #include "server/effects.h"
 
+#include <cstring>
+
 #include "common/strutil.h"
 #include "db/database.h"
 #include "server/server.h"
@@ -9,18 +11,49 @@ namespace {
 
 thread_local EffectBatch t_batch;
 
+// Decimal digits of n.
+size_t Digits(size_t n) {
+  size_t d = 1;
+  while (n >= 10) {
+    n /= 10;
+    ++d;
+  }
+  return d;
+}
+
+// Writes "<c><n>\r\n" at p; returns the end.
+char* PutLen(char* p, char c, size_t n, size_t digits) {
+  *p = c;
+  char* q = p + digits;
+  do {
+    *q-- = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n);
+  p += digits + 1;
+  *p++ = '\r';
+  *p++ = '\n';
+  return p;
+}
+
 template <typename Range>
 void AppendResp(std::string* out, const Range& argv, size_t n) {
-  out->push_back('*');
-  out->append(Int64ToString(static_cast<int64_t>(n)));
-  out->append("\r\n");
+  // The exact size first: one allocation, then plain stores.
+  size_t total = 3 + Digits(n);
+  for (const auto& a : argv) {
+    size_t len = std::string_view(a).size();
+    total += 5 + Digits(len) + len;
+  }
+  size_t old = out->size();
+  out->resize(old + total);
+  char* p = out->data() + old;
+  p = PutLen(p, '*', n, Digits(n));
   for (const auto& a : argv) {
     std::string_view v(a);
-    out->push_back('$');
-    out->append(Int64ToString(static_cast<int64_t>(v.size())));
-    out->append("\r\n");
-    out->append(v);
-    out->append("\r\n");
+    p = PutLen(p, '$', v.size(), Digits(v.size()));
+    memcpy(p, v.data(), v.size());
+    p += v.size();
+    *p++ = '\r';
+    *p++ = '\n';
   }
 }
 
