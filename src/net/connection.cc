@@ -80,6 +80,7 @@ Connection::Connection(EventLoop* loop, int fd, bool is_unix)
 }
 
 Connection::~Connection() {
+  if (flush_queued_) loop_->CancelFlush(this);
   if (fd_ >= 0) {
     loop_->Remove(fd_);
     close(fd_);
@@ -113,15 +114,21 @@ void Connection::SetReading(bool on) {
   UpdateInterest();
 }
 
+namespace {
+// Read in bounded rounds so one busy client can't starve the loop.
+constexpr size_t kReadBudget = 1024 * 1024;
+}  // namespace
+
 void Connection::OnEvent(uint32_t events) {
   if (fd_ < 0) return;
   if (events & EPOLLOUT) {
     if (!Flush()) return;
   }
   if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || !reading_) return;
-  // Read what is there, in bounded rounds so one busy client can't starve the loop.
-  size_t budget = 1024 * 1024;
-  bool got = false;
+  ReadLoop(false, kReadBudget);
+}
+
+void Connection::ReadLoop(bool got, size_t budget) {
   while (budget > 0) {
     size_t want = read_chunk_;
     if (read_hint_ > in_.size() && read_hint_ - in_.size() > want) want = read_hint_ - in_.size();
@@ -147,7 +154,85 @@ void Connection::OnEvent(uint32_t events) {
     return;
   }
   if (got) OnReadable();
-  if (fd_ >= 0 && pending_output() > 0) Flush();
+  AfterInput();
+}
+
+void Connection::AfterInput() {
+  if (fd_ < 0 || pending_output() == 0) return;
+  if (!loop_->batching_writes()) {
+    Flush();
+  } else if (!flush_queued_) {
+    flush_queued_ = true;
+    loop_->QueueFlush(this);
+  }
+}
+
+int Connection::PrepareRead(uint32_t events, void** buf, size_t* len) {
+  // EPOLLOUT events take the plain path: the pending output goes first.
+  if (fd_ < 0 || (events & EPOLLOUT) || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || !reading_) {
+    return -1;
+  }
+  size_t want = read_chunk_;
+  if (read_hint_ > in_.size() && read_hint_ - in_.size() > want) want = read_hint_ - in_.size();
+  in_.Reserve(want);
+  *buf = in_.write_ptr();
+  *len = batch_read_len_ = in_.writable();
+  return fd_;
+}
+
+void Connection::CommitRead(size_t n) {
+  in_.Commit(n);
+  bytes_read_ += n;
+}
+
+void Connection::OnEventAfterRead(uint32_t events, int res) {
+  if (fd_ < 0) return;  // closed by an earlier event of the batch
+  if (res > 0) {
+    if (static_cast<size_t>(res) < batch_read_len_) {  // the socket is drained
+      OnReadable();
+      AfterInput();
+      return;
+    }
+    size_t n = static_cast<size_t>(res);
+    ReadLoop(true, kReadBudget > n ? kReadBudget - n : 0);
+    return;
+  }
+  if (res == 0) {  // peer closed
+    Close();
+    return;
+  }
+  if (res == -EAGAIN || res == -EWOULDBLOCK || res == -EINTR) {
+    OnEvent(events);  // not taken, or nothing there after all: the plain path decides
+    return;
+  }
+  Close();
+}
+
+int Connection::PrepareSend(const void** buf, size_t* len) {
+  flush_queued_ = false;
+  if (fd_ < 0 || out_sent_ >= out_.size()) return -1;
+  if (HoldOutput()) {
+    Flush();  // holds (and stops EPOLLOUT) as a direct flush would
+    return -1;
+  }
+  *buf = out_.data() + out_sent_;
+  *len = out_.size() - out_sent_;
+  return fd_;
+}
+
+void Connection::OnSendDone(int res) {
+  if (fd_ < 0) return;
+  if (res > 0) {
+    out_sent_ += static_cast<size_t>(res);
+    bytes_written_ += static_cast<uint64_t>(res);
+    Flush();  // the rest if the socket took part of it, else the bookkeeping
+    return;
+  }
+  if (res == -EAGAIN || res == -EWOULDBLOCK || res == -EINTR) {
+    Flush();  // arms EPOLLOUT if the socket is still full
+    return;
+  }
+  Close();
 }
 
 bool Connection::Flush() {

@@ -42,6 +42,11 @@ class Connection : public IoHandler {
   ~Connection() override;
 
   void OnEvent(uint32_t events) override;
+  int PrepareRead(uint32_t events, void** buf, size_t* len) override;
+  void CommitRead(size_t n) override;
+  void OnEventAfterRead(uint32_t events, int res) override;
+  int PrepareSend(const void** buf, size_t* len) override;
+  void OnSendDone(int res) override;
 
   // Writes as much of the output buffer as the socket takes; arms EPOLLOUT
   // for the rest. Returns false if the connection broke.
@@ -84,6 +89,12 @@ class Connection : public IoHandler {
 
  private:
   void UpdateInterest();
+  // Reads until the socket is drained or the round's budget is spent, then
+  // processes the input. `got`: bytes were already read this round.
+  void ReadLoop(bool got, size_t budget);
+  // After input was processed: writes the replies, or queues them for the
+  // loop's batched write.
+  void AfterInput();
 
   EventLoop* loop_;
   int fd_;
@@ -91,6 +102,8 @@ class Connection : public IoHandler {
   bool want_write_ = false;
   bool reading_ = true;
   bool close_after_reply_ = false;
+  bool flush_queued_ = false;
+  size_t batch_read_len_ = 0;  // the size of the batched read's buffer
   std::string peer_, local_;
   InputBuffer in_;
   std::string out_;

@@ -2,13 +2,22 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <cstring>
 
 namespace basalt::net {
+namespace {
+
+constexpr int kMaxEvents = 256;
+constexpr int kNoRead = INT_MIN;
+
+}  // namespace
 
 EventLoop::EventLoop() {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -64,9 +73,90 @@ void EventLoop::DrainInbox() {
   for (auto& fn : work) fn();
 }
 
+void EventLoop::CancelFlush(IoHandler* h) {
+  std::replace(flush_queue_.begin(), flush_queue_.end(), h, static_cast<IoHandler*>(nullptr));
+  std::replace(flushing_.begin(), flushing_.end(), h, static_cast<IoHandler*>(nullptr));
+}
+
+void EventLoop::HandleEvents(epoll_event* events, int n) {
+  for (int i = 0; i < n; ++i) {
+    auto* h = static_cast<IoHandler*>(events[i].data.ptr);
+    if (h == nullptr) {
+      DrainInbox();
+    } else {
+      h->OnEvent(events[i].events);
+    }
+  }
+}
+
+void EventLoop::HandleEventsBatched(epoll_event* events, int n) {
+  read_res_.assign(n, kNoRead);
+  int queued = 0;
+  // n <= kMaxEvents, the ring's size: every read fits in one submission.
+  for (int i = 0; i < n; ++i) {
+    auto* h = static_cast<IoHandler*>(events[i].data.ptr);
+    if (h == nullptr) continue;
+    void* buf;
+    size_t len;
+    int fd = h->PrepareRead(events[i].events, &buf, &len);
+    if (fd < 0) continue;
+    batch_.QueueRecv(fd, buf, len, static_cast<uint64_t>(i));
+    read_res_[i] = -EAGAIN;  // until its completion says otherwise
+    ++queued;
+  }
+  if (queued > 0) {
+    batch_.Submit([&](uint64_t tag, int res) {
+      read_res_[tag] = res;
+      // Committed before any event is handled: handling one client may run
+      // another's buffered input (an unblocked client), which must then
+      // see these bytes in its buffer.
+      if (res > 0) static_cast<IoHandler*>(events[tag].data.ptr)->CommitRead(res);
+    });
+  }
+  for (int i = 0; i < n; ++i) {
+    auto* h = static_cast<IoHandler*>(events[i].data.ptr);
+    if (h == nullptr) {
+      DrainInbox();
+    } else if (read_res_[i] != kNoRead) {
+      h->OnEventAfterRead(events[i].events, read_res_[i]);
+    } else {
+      h->OnEvent(events[i].events);
+    }
+  }
+}
+
+void EventLoop::FlushQueued() {
+  flushing_.swap(flush_queue_);
+  const void* buf;
+  size_t len;
+  if (flushing_.size() == 1 || !batch_.ready()) {
+    // One write gains nothing from the ring: a plain send is cheaper.
+    for (IoHandler* h : flushing_) {
+      int fd = h ? h->PrepareSend(&buf, &len) : -1;
+      if (fd < 0) continue;
+      ssize_t r = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+      h->OnSendDone(r >= 0 ? static_cast<int>(r) : -errno);
+    }
+  } else {
+    size_t i = 0;
+    while (i < flushing_.size()) {
+      for (; i < flushing_.size() && batch_.room() > 0; ++i) {
+        int fd = flushing_[i] ? flushing_[i]->PrepareSend(&buf, &len) : -1;
+        if (fd >= 0) batch_.QueueSend(fd, buf, len, i);
+      }
+      batch_.Submit([&](uint64_t tag, int res) {
+        if (IoHandler* h = flushing_[tag]) h->OnSendDone(res);
+      });
+    }
+  }
+  flushing_.clear();
+}
+
 void EventLoop::Run(int tick_ms, const std::function<void()>& tick) {
-  constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
+  // The ring is created here, on the thread that submits to it. Without it
+  // handlers read and write with plain system calls, as they go.
+  if (batch_.Init(kMaxEvents)) batch_writes_ = batch_reads_ = true;
   auto next_tick = std::chrono::steady_clock::now() + std::chrono::milliseconds(tick_ms);
   while (!stop_) {
     auto now = std::chrono::steady_clock::now();
@@ -74,17 +164,15 @@ void EventLoop::Run(int tick_ms, const std::function<void()>& tick) {
         std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - now).count());
     if (timeout < 0) timeout = 0;
     int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
-    for (int i = 0; i < n; ++i) {
-      auto* h = static_cast<IoHandler*>(events[i].data.ptr);
-      if (h == nullptr) {
-        DrainInbox();
-      } else {
-        h->OnEvent(events[i].events);
-      }
+    if (batch_reads_ && n > 1) {
+      HandleEventsBatched(events, n);
+    } else {
+      HandleEvents(events, n);
     }
     // Deferred work may close handlers whose events are still in `events`,
-    // so it runs only after the whole batch.
-    while (!deferred_.empty()) {
+    // so it runs only after the whole batch; the queued replies go first.
+    while (!flush_queue_.empty() || !deferred_.empty()) {
+      if (!flush_queue_.empty()) FlushQueued();
       std::vector<std::function<void()>> work;
       work.swap(deferred_);
       for (auto& fn : work) fn();
