@@ -22,14 +22,21 @@ struct Candidate {
 
 // The allocator's used bytes, refreshed at most once a millisecond per thread:
 // reading jemalloc's statistics is too slow to do for every command.
+struct UsedMemoryCache {
+  int64_t read_us = 0;
+  size_t bytes = 0;
+  bool stale = true;
+};
+thread_local UsedMemoryCache t_used;
+
 size_t UsedMemory(int64_t now_us) {
-  thread_local int64_t last_us = 0;
-  thread_local size_t cached = 0;
-  if (now_us - last_us >= 1000 || now_us < last_us) {
-    cached = AllocatedBytes();
-    last_us = now_us;
+  UsedMemoryCache& c = t_used;
+  if (c.stale || now_us - c.read_us >= 1000 || now_us < c.read_us) {
+    c.bytes = AllocatedBytes();
+    c.read_us = now_us;
+    c.stale = false;
   }
-  return cached;
+  return c.bytes;
 }
 
 uint64_t Score(Policy policy, const db::Entry* e, int64_t now_ms, uint64_t random) {
@@ -135,6 +142,9 @@ EvictResult PerformEvictions(Server& server, Worker& worker, int64_t now_us) {
     Bump(worker.stats().evicted_keys);
     ++evicted;
   }
+  // The cached figure predates these evictions: the next command within the
+  // millisecond would evict again for memory already freed.
+  if (evicted > 0) t_used.stale = true;
   if (freed >= to_free) return EvictResult::kOk;
   return evicted > 0 ? EvictResult::kRunning : EvictResult::kFail;
 }
