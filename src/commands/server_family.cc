@@ -12,6 +12,7 @@
 #include "common/strutil.h"
 #include "persist/rdb_save.h"
 #include "persist/startup.h"
+#include "scripting/engine.h"
 #include "server/client.h"
 #include "server/command.h"
 #include "server/info.h"
@@ -217,6 +218,14 @@ void CmdShutdown(const ArgList& args, CommandContext& ctx) {
     // Shutdown never waits (no replicas to catch up), so none is ever pending.
     ctx.rb->Error(errors::kNoShutdownInProgress);
     return;
+  }
+  if (!nosave) {
+    // As Redis: past busy-reply-threshold only SHUTDOWN NOSAVE goes through
+    // (a save would wait for the script's locks).
+    if (std::string_view busy = scripting::BusyError(0, 0); !busy.empty()) {
+      ctx.rb->Error(busy);
+      return;
+    }
   }
   // As Redis's prepareForShutdown: SAVE, or save points without NOSAVE.
   if (save || (!nosave && persist::HasSavePoints(*ctx.server))) {

@@ -152,6 +152,30 @@ void EventLoop::FlushQueued() {
   flushing_.clear();
 }
 
+void EventLoop::PollNested(const std::function<bool(IoHandler*)>& serve) {
+  epoll_event events[64];
+  int n = epoll_wait(epfd_, events, 64, 0);
+  for (int i = 0; i < n; ++i) {
+    auto* h = static_cast<IoHandler*>(events[i].data.ptr);
+    if (h != nullptr && serve(h)) h->OnEvent(events[i].events);
+  }
+  std::vector<IoHandler*> later;
+  for (IoHandler* h : flush_queue_) {
+    if (h == nullptr) continue;
+    if (!serve(h)) {
+      later.push_back(h);
+      continue;
+    }
+    const void* buf;
+    size_t len;
+    int fd = h->PrepareSend(&buf, &len);
+    if (fd < 0) continue;
+    ssize_t r = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    h->OnSendDone(r >= 0 ? static_cast<int>(r) : -errno);
+  }
+  flush_queue_.swap(later);
+}
+
 void EventLoop::Run(int tick_ms, const std::function<void()>& tick) {
   epoll_event events[kMaxEvents];
   // The ring is created here, on the thread that submits to it. Without it

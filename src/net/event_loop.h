@@ -68,6 +68,13 @@ class EventLoop {
   // `h` is going away: drop it from the flush queue.
   void CancelFlush(IoHandler* h);
 
+  // From inside a handler that runs for long (a busy script), on the loop
+  // thread: handles the ready events of the handlers `serve` accepts and
+  // writes their queued output now. Posted work, deferred work and every
+  // other handler wait for the loop, so nothing the running handler's stack
+  // depends on goes away.
+  void PollNested(const std::function<bool(IoHandler*)>& serve);
+
  private:
   void HandleEvents(::epoll_event* events, int n);
   void HandleEventsBatched(::epoll_event* events, int n);

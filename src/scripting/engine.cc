@@ -1111,6 +1111,8 @@ void PushArray(lua_State* L, const ArgList& args, size_t from, size_t n) {
   }
 }
 
+thread_local bool t_serving_while_busy = false;
+
 // The count hook: BUSY state, SCRIPT KILL, shutdown.
 void CountHook(lua_State* L, lua_Debug*) {
   ScriptRun* run = t_run;
@@ -1123,6 +1125,14 @@ void CountHook(lua_State* L, lua_Debug*) {
         "Slow script detected: still in execution after %lld milliseconds. "
         "You can try killing the script using the %s command.",
         static_cast<long long>(elapsed), run->slot.is_eval ? "SCRIPT KILL" : "FUNCTION KILL");
+  }
+  if (run->slot.timed_out.load(std::memory_order_relaxed) && !t_serving_while_busy) {
+    // Clients of this worker get -BUSY and may SCRIPT KILL, as on the others.
+    if (server::Worker* w = server::Worker::Current()) {
+      t_serving_while_busy = true;
+      w->ServeWhileBusy(run->slot.client_id);
+      t_serving_while_busy = false;
+    }
   }
   if (run->slot.kill.load()) {
     lua_sethook(L, CountHook, LUA_MASKLINE, 0);  // keep firing if the script catches it
@@ -2228,6 +2238,8 @@ MemoryInfo GetMemoryInfo() {
   }
   return m;
 }
+
+bool ServingWhileBusy() { return t_serving_while_busy; }
 
 std::string_view BusyError(uint64_t client_id, uint32_t command_flags) {
   if (g_busy.load(std::memory_order_relaxed) == 0) return {};

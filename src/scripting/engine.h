@@ -64,5 +64,9 @@ MemoryInfo GetMemoryInfo();
 // has run past busy-reply-threshold, other clients get -BUSY except for
 // allow-busy commands. Returns the error text, or an empty view.
 std::string_view BusyError(uint64_t client_id, uint32_t command_flags);
+// True on a worker thread while a busy script there lets the worker answer
+// its other clients (Worker::ServeWhileBusy). Only commands that take no
+// shard lock may run then: the script holds its locks on this same thread.
+bool ServingWhileBusy();
 
 }  // namespace basalt::scripting

@@ -114,6 +114,12 @@ class Client : public net::Connection {
     rb_.set_buffer(&discard_);
   }
   void UnmuteReplies() { rb_.set_buffer(&out()); }
+  // Runs the complete requests waiting in the input buffer and writes the
+  // replies (Worker::ServeWhileBusy).
+  void ServeBufferedInput() {
+    OnReadable();
+    if (!closed() && pending_output() > 0) Flush();
+  }
   // The AOF fsync the held output waited for completed (appendfsync always).
   void ReleaseHeldOutput();
 

@@ -52,6 +52,21 @@ void WrapSeveralEffects() {
 
 }  // namespace
 
+namespace {
+
+// Of the allow-busy commands, those that touch no shard: the only ones a
+// worker runs while a busy script holds its locks on the same thread.
+bool RunsWhileBusyOnSameThread(const CommandSpec& spec) {
+  static constexpr std::string_view kSafe[] = {"auth",          "hello",          "script|kill",
+                                               "function|kill", "function|stats", "shutdown"};
+  for (std::string_view name : kSafe) {
+    if (spec.name == name) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void Server::Execute(Client& c, ArgList& args) {
   int64_t start_us = SystemClock().NowUs();
   int64_t now_ms = start_us / 1000;
@@ -90,7 +105,11 @@ void Server::Execute(Client& c, ArgList& args) {
     Reject(c, spec, "ERR Command not allowed inside a transaction");
     return;
   }
-  if (std::string_view busy = scripting::BusyError(c.id(), spec->flags); !busy.empty()) {
+  std::string_view busy = scripting::BusyError(c.id(), spec->flags);
+  if (busy.empty() && scripting::ServingWhileBusy() && !RunsWhileBusyOnSameThread(*spec)) {
+    busy = scripting::BusyError(c.id(), 0);  // WATCH, MULTI ...: they would need the script's locks
+  }
+  if (!busy.empty()) {
     Reject(c, spec, busy);  // a script past busy-reply-threshold (scripting/engine.h)
     return;
   }

@@ -3,8 +3,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -56,9 +56,10 @@ void AdjustOpenFilesLimit(Config& cfg, int workers) {
   rlim_t want = static_cast<rlim_t>(cfg.maxclients.load()) + reserved;
   rlimit limit;
   if (getrlimit(RLIMIT_NOFILE, &limit) == -1) {
-    LOG_WARNING("Unable to obtain the current NOFILE limit (%s), assuming 1024 and setting the "
-                "max clients configuration accordingly.",
-                strerror(errno));
+    LOG_WARNING(
+        "Unable to obtain the current NOFILE limit (%s), assuming 1024 and setting the "
+        "max clients configuration accordingly.",
+        strerror(errno));
     cfg.maxclients.store(1024 - static_cast<int64_t>(reserved));
     return;
   }
@@ -75,9 +76,10 @@ void AdjustOpenFilesLimit(Config& cfg, int workers) {
   if (best >= want) return;
   if (best < old) best = old;
   if (best <= reserved) {
-    LOG_WARNING("Your current 'ulimit -n' of %llu is not enough for the server to start. "
-                "Please increase your open file limit to at least %llu. Exiting.",
-                static_cast<unsigned long long>(old), static_cast<unsigned long long>(want));
+    LOG_WARNING(
+        "Your current 'ulimit -n' of %llu is not enough for the server to start. "
+        "Please increase your open file limit to at least %llu. Exiting.",
+        static_cast<unsigned long long>(old), static_cast<unsigned long long>(want));
     exit(1);
   }
   LOG_WARNING("You requested maxclients of %lld requiring at least %llu max file descriptors.",
@@ -85,9 +87,10 @@ void AdjustOpenFilesLimit(Config& cfg, int workers) {
   LOG_WARNING("Server can't set maximum open files to %llu because of OS error: %s.",
               static_cast<unsigned long long>(want), strerror(setrlimit_error));
   cfg.maxclients.store(static_cast<int64_t>(best - reserved));
-  LOG_WARNING("Current maximum open files is %llu. maxclients has been reduced to %lld to "
-              "compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
-              static_cast<unsigned long long>(best), static_cast<long long>(cfg.maxclients.load()));
+  LOG_WARNING(
+      "Current maximum open files is %llu. maxclients has been reduced to %lld to "
+      "compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+      static_cast<unsigned long long>(best), static_cast<long long>(cfg.maxclients.load()));
 }
 
 // Keys that vanish without a command deleting them (expiry, eviction). Called
@@ -130,6 +133,25 @@ Worker::~Worker() = default;
 
 Worker* Worker::Current() { return t_current_worker; }
 
+void Worker::ServeWhileBusy(uint64_t running_client_id) {
+  // The running command's effects reach the AOF when it ends, whole: a
+  // command answered meanwhile must not flush them.
+  EffectBatch running_effects;
+  std::swap(running_effects, PendingEffects());
+  auto serve = [&](net::IoHandler* h) {
+    if (auto* c = dynamic_cast<Client*>(h)) return c->id() != running_client_id;
+    return dynamic_cast<net::Listener*>(h) != nullptr;
+  };
+  loop_.PollNested(serve);
+  // Requests read in the same pass as the running command wait in their
+  // buffers, with no event left to announce them.
+  for (auto& [id, c] : clients_) {
+    if (id == running_client_id || c->closed() || c->blocked() || c->in().size() == 0) continue;
+    c->ServeBufferedInput();
+  }
+  std::swap(running_effects, PendingEffects());
+}
+
 bool Worker::Listen(std::string* error) {
   Config& cfg = server_->config();
   auto on_accept = [this](int fd, bool is_unix) { Accept(fd, is_unix); };
@@ -147,8 +169,8 @@ bool Worker::Listen(std::string* error) {
     }
     for (const std::string& a : addrs) {
       std::string err;
-      net::Listener* l = net::Listener::OpenTcp(&loop_, a, port, backlog, index_ == 0,
-                                                  on_accept, &err);
+      net::Listener* l =
+          net::Listener::OpenTcp(&loop_, a, port, backlog, index_ == 0, on_accept, &err);
       if (!l) {
         if (err.rfind("optional:", 0) == 0) continue;  // "-addr": skip if unavailable
         *error = err;

@@ -46,6 +46,11 @@ class Worker {
   static Worker* Current();
 
   void Accept(int fd, bool is_unix);
+  // Called by a script running past busy-reply-threshold on this worker's
+  // thread: answers this worker's other clients (-BUSY, SCRIPT KILL,
+  // SHUTDOWN NOSAVE ...) and accepts new ones, as Redis's
+  // processEventsWhileBlocked does.
+  void ServeWhileBusy(uint64_t running_client_id);
   void Forget(Client* c);  // a closed client leaves the table
   void CloseAllClients();
   void CloseListeners();

@@ -126,6 +126,49 @@ def test_busy_script_that_wrote_is_unkillable_but_shutdown_nosave_works(basalt_f
     assert not server.alive
 
 
+def test_busy_script_serves_clients_of_its_own_worker(basalt_factory):
+    """With one worker, every client shares the script's thread: it still
+    gets -BUSY, and SCRIPT KILL (also from a new connection) stops the script."""
+    server = basalt_factory(["--io-threads", "1"])
+    early = server.client(socket_timeout=10)
+    early.ping()
+    t, out, _ = _busy_setup(server, "local i = 0 while true do i = i + 1 end", killers=0)
+    with pytest.raises(redis.exceptions.ResponseError) as e:
+        early.get("k")
+    assert str(e.value).startswith("BUSY Redis is busy running a script. You can only call SCRIPT KILL")
+    # WATCH is allow-busy but would need the script's locks on this thread.
+    with pytest.raises(redis.exceptions.ResponseError, match="^BUSY"):
+        early.execute_command("WATCH", "k")
+    # Plain SHUTDOWN would save: Redis refuses it too while a script is busy.
+    with pytest.raises(redis.exceptions.ResponseError, match="^BUSY"):
+        early.execute_command("SHUTDOWN")
+    late = server.client(socket_timeout=10)  # accepted by the busy worker
+    assert late.execute_command("SCRIPT", "KILL") in (b"OK", "OK", True)
+    t.join(30)
+    assert not t.is_alive()
+    assert "Script killed by user with SCRIPT KILL" in str(out[0])
+    assert early.ping() and late.ping()
+    assert server.alive
+
+
+def test_busy_writing_script_on_one_worker_ends_with_shutdown_nosave(basalt_factory):
+    server = basalt_factory(["--io-threads", "1"])
+    t, out, _ = _busy_setup(server, "redis.call('set', 'x', 'y') while true do end", killers=0)
+    c = server.client(socket_timeout=10)
+    with pytest.raises(redis.exceptions.ResponseError, match="^UNKILLABLE"):
+        c.execute_command("SCRIPT", "KILL")
+    try:
+        c.execute_command("SHUTDOWN", "NOSAVE")
+    except redis.exceptions.ConnectionError:
+        pass
+    t.join(30)
+    assert not t.is_alive()
+    deadline = time.time() + 10 * TIMEOUT_SCALE
+    while server.alive and time.time() < deadline:
+        time.sleep(0.05)
+    assert not server.alive
+
+
 def test_undeclared_key_is_refused(basalt):
     r = basalt.client()
     with pytest.raises(redis.exceptions.ResponseError) as e:
