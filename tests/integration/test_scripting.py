@@ -88,6 +88,15 @@ def _first_answer(conns, *cmd):
     raise AssertionError("no worker answered")
 
 
+def _expect_script_end_and_exit(server, script_thread):
+    script_thread.join(30)
+    assert not script_thread.is_alive()
+    deadline = time.time() + 10 * TIMEOUT_SCALE
+    while server.alive and time.time() < deadline:
+        time.sleep(0.05)
+    assert not server.alive
+
+
 def test_busy_script_and_script_kill(basalt_factory):
     server = basalt_factory(["--io-threads", "4"])
     t, out, conns = _busy_setup(server, "local i = 0 while true do i = i + 1 end")
@@ -118,12 +127,7 @@ def test_busy_script_that_wrote_is_unkillable_but_shutdown_nosave_works(basalt_f
             continue
         except redis.exceptions.ConnectionError:
             break
-    t.join(30)
-    assert not t.is_alive()
-    deadline = time.time() + 10 * TIMEOUT_SCALE
-    while server.alive and time.time() < deadline:
-        time.sleep(0.05)
-    assert not server.alive
+    _expect_script_end_and_exit(server, t)
 
 
 def test_busy_script_serves_clients_of_its_own_worker(basalt_factory):
@@ -161,12 +165,7 @@ def test_busy_writing_script_on_one_worker_ends_with_shutdown_nosave(basalt_fact
         c.execute_command("SHUTDOWN", "NOSAVE")
     except redis.exceptions.ConnectionError:
         pass
-    t.join(30)
-    assert not t.is_alive()
-    deadline = time.time() + 10 * TIMEOUT_SCALE
-    while server.alive and time.time() < deadline:
-        time.sleep(0.05)
-    assert not server.alive
+    _expect_script_end_and_exit(server, t)
 
 
 def test_undeclared_key_is_refused(basalt):
