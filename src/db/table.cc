@@ -79,12 +79,10 @@ Entry* Table::Find(std::string_view key) const {
 
 void Table::Insert(Entry* e) {
   uint64_t hash = HashKey(e->key());
-  if (capture_) [[unlikely]] {
+  if (capture_) [[unlikely]]
     CaptureKey(hash);  // the bucket it lands in, as it was
-  } else {
-    MaybeResize();
-    if (rehashing()) RehashStep(1);
-  }
+  MaybeResize();
+  if (rehashing()) RehashStep(1);
   Buckets& b = rehashing() ? buckets_[1] : buckets_[0];
   size_t idx = hash & b.mask();
   e->next = b.slots[idx];
@@ -94,14 +92,14 @@ void Table::Insert(Entry* e) {
 
 Entry* Table::Unlink(std::string_view key) {
   if (size_ == 0) return nullptr;
-  if (rehashing() && !capture_) RehashStep(1);
+  if (rehashing()) RehashStep(1);
   Entry** link = LinkOf(key, HashKey(key));
   if (!link) return nullptr;
   Entry* e = *link;
   *link = e->next;
   e->next = nullptr;
   --size_;
-  if (!capture_) MaybeResize();
+  MaybeResize();
   return e;
 }
 
@@ -113,7 +111,8 @@ void Table::Replace(Entry* old, Entry* fresh) {
 }
 
 void Table::MaybeResize() {
-  if (rehashing()) return;
+  // During a capture entries must stay in their buckets: a resize waits.
+  if (rehashing() || capture_) return;
   size_t n = buckets_[0].size;
   if (n == 0) {
     buckets_[0].slots = AllocSlots(kInitialBuckets);
@@ -138,7 +137,7 @@ void Table::StartResize(size_t new_size) {
 
 bool Table::RehashStep(int n) {
   if (!rehashing()) return false;
-  if (capture_) return true;  // entries must stay in their buckets until captured
+  if (capture_) return true;  // as MaybeResize: entries stay put until captured
   Buckets& from = buckets_[0];
   Buckets& to = buckets_[1];
   int empty_visits = n * 10;  // bound the work when many buckets are empty

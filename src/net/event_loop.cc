@@ -125,6 +125,15 @@ void EventLoop::HandleEventsBatched(epoll_event* events, int n) {
   }
 }
 
+void EventLoop::SendNow(IoHandler* h) {
+  const void* buf;
+  size_t len;
+  int fd = h->PrepareSend(&buf, &len);
+  if (fd < 0) return;
+  ssize_t r = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+  h->OnSendDone(r >= 0 ? static_cast<int>(r) : -errno);
+}
+
 void EventLoop::FlushQueued() {
   flushing_.swap(flush_queue_);
   const void* buf;
@@ -132,10 +141,7 @@ void EventLoop::FlushQueued() {
   if (flushing_.size() == 1 || !batch_.ready()) {
     // One write gains nothing from the ring: a plain send is cheaper.
     for (IoHandler* h : flushing_) {
-      int fd = h ? h->PrepareSend(&buf, &len) : -1;
-      if (fd < 0) continue;
-      ssize_t r = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-      h->OnSendDone(r >= 0 ? static_cast<int>(r) : -errno);
+      if (h) SendNow(h);
     }
   } else {
     size_t i = 0;
@@ -162,16 +168,11 @@ void EventLoop::PollNested(const std::function<bool(IoHandler*)>& serve) {
   std::vector<IoHandler*> later;
   for (IoHandler* h : flush_queue_) {
     if (h == nullptr) continue;
-    if (!serve(h)) {
+    if (serve(h)) {
+      SendNow(h);
+    } else {
       later.push_back(h);
-      continue;
     }
-    const void* buf;
-    size_t len;
-    int fd = h->PrepareSend(&buf, &len);
-    if (fd < 0) continue;
-    ssize_t r = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-    h->OnSendDone(r >= 0 ? static_cast<int>(r) : -errno);
   }
   flush_queue_.swap(later);
 }

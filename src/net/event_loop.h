@@ -79,6 +79,8 @@ class EventLoop {
   void HandleEvents(::epoll_event* events, int n);
   void HandleEventsBatched(::epoll_event* events, int n);
   void FlushQueued();
+  // A queued handler's output, with one plain send.
+  void SendNow(IoHandler* h);
 
   int epfd_ = -1;
   int eventfd_ = -1;

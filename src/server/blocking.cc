@@ -121,14 +121,8 @@ void EndBlock(Client& c, std::string_view error) {
     rb.NullArray();
   }
   if (st.spec) {
-    WorkerStats& stats = c.worker()->stats();
-    CommandStats& cs = stats.per_command[st.spec->id];
-    Bump(cs.calls);
-    Bump(stats.commands);
-    if (rb.had_error()) {
-      Bump(cs.failed_calls);
-      stats.CountError(rb.last_error_code());
-    }
+    c.worker()->stats().CountCall(st.spec->id, 0,
+                                  rb.had_error() ? rb.last_error_code() : std::string_view());
   }
   if (st.mute) c.UnmuteReplies();
   c.block.reset();

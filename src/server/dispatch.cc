@@ -217,16 +217,9 @@ void Server::Call(CommandContext& ctx, const ArgList& args, int64_t start_us) {
   // A command that blocked counts once: when it is served or ends unserved.
   if (ctx.client->blocked() && !ctx.client->block->done) return;
 
-  WorkerStats& st = ctx.client->worker()->stats();
-  int64_t end_us = SystemClock().NowUs();
-  CommandStats& cs = st.per_command[spec->id];
-  Bump(cs.calls);
-  Bump(cs.usec, static_cast<uint64_t>(end_us - start_us));
-  Bump(st.commands);
-  if (rb.had_error()) {
-    Bump(cs.failed_calls);
-    st.CountError(rb.last_error_code());
-  }
+  ctx.client->worker()->stats().CountCall(
+      spec->id, static_cast<uint64_t>(SystemClock().NowUs() - start_us),
+      rb.had_error() ? rb.last_error_code() : std::string_view());
 }
 
 bool Server::ExecuteForLoader(int db_index, const ArgList& args, std::string* reply) {

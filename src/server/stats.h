@@ -88,6 +88,18 @@ struct alignas(64) WorkerStats {
     std::lock_guard lock(errors_mu);
     ++errors[std::string(code)];
   }
+  // One call of command `id` (commandstats); `error_code` is empty unless it
+  // replied an error.
+  void CountCall(size_t id, uint64_t usec, std::string_view error_code) {
+    CommandStats& cs = per_command[id];
+    Bump(cs.calls);
+    Bump(cs.usec, usec);
+    Bump(commands);
+    if (!error_code.empty()) {
+      Bump(cs.failed_calls);
+      CountError(error_code);
+    }
+  }
 };
 
 }  // namespace basalt::server
